@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One module per job; dependencies point downward (see DESIGN.md).
+let package = Package(
+    name: "simpool-explorer",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "simpool-explorer", targets: ["simpool-explorer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CNcurses",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch, so the
+        // calls into them live in a few lines of C that turn errors into return codes.
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+
+        // Libraries.
+        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        .target(name: "Checkpoints", dependencies: ["Tensors"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+        .target(
+            name: "SimpoolExplorerCLI",
+            dependencies: [
+                "Tensors", "Checkpoints", "Imaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // The executable is only the entry point; commands live in SimpoolExplorerCLI so
+        // that tests can run them in-process.
+        .executableTarget(name: "simpool-explorer", dependencies: ["SimpoolExplorerCLI"]),
+
+        // Tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "TestSupport"]),
+    ]
+)

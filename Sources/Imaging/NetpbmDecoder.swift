@@ -1,0 +1,87 @@
+/// Netpbm: PBM (P1/P4), PGM (P2/P5) and PPM (P3/P6), ASCII or binary, any maxval up to
+/// 65535 (values rescaled to 0…255 with rounding).
+enum NetpbmDecoder {
+    static func decode(_ bytes: UnsafeRawBufferPointer, maximumPixels: Int) throws -> PixelImage {
+        let kind = bytes[1] - 0x30
+        var position = 2
+
+        func skipSpaceAndComments() {
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == 0x23 {                       // '#' to end of line
+                    while position < bytes.count, bytes[position] != 0x0A { position += 1 }
+                } else if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                    position += 1
+                } else {
+                    return
+                }
+            }
+        }
+        func number() throws -> Int {
+            skipSpaceAndComments()
+            var value = 0
+            var digits = 0
+            while position < bytes.count, (0x30...0x39).contains(bytes[position]) {
+                value = value * 10 + Int(bytes[position] - 0x30)
+                guard value < 1 << 31 else { throw DecodeError("netpbm header number too large") }
+                position += 1
+                digits += 1
+            }
+            guard digits > 0 else {
+                throw DecodeError(position >= bytes.count ? "truncated file: netpbm data ends early" : "corrupt netpbm header")
+            }
+            return value
+        }
+
+        let width = try number()
+        let height = try number()
+        try ImageDecoder.checkSize(width: width, height: height, maximumPixels: maximumPixels)
+        let bitmap = kind == 1 || kind == 4
+        let maxval = bitmap ? 1 : try number()
+        guard (1...65535).contains(maxval) else { throw DecodeError("netpbm maxval \(maxval) out of range") }
+        let channels = (kind == 3 || kind == 6) ? 3 : 1
+        let samples = width * height * channels
+        var pixels = [UInt8](repeating: 0, count: samples)
+        func scaled(_ value: Int) -> UInt8 {
+            if bitmap { return value == 0 ? 255 : 0 }   // PBM: 1 is black
+            if maxval == 255 { return UInt8(clamping: value) }
+            return UInt8(clamping: (min(value, maxval) * 255 + maxval / 2) / maxval)
+        }
+
+        switch kind {
+        case 1, 2, 3:
+            for i in 0..<samples {
+                if kind == 1 {
+                    skipSpaceAndComments()
+                    guard position < bytes.count else { throw DecodeError("truncated file: netpbm data ends early") }
+                    pixels[i] = scaled(Int(bytes[position] - 0x30))
+                    position += 1
+                } else {
+                    pixels[i] = scaled(try number())
+                }
+            }
+        case 4:
+            position += 1
+            let stride = (width + 7) / 8
+            guard position + stride * height <= bytes.count else { throw DecodeError("truncated file: netpbm data ends early") }
+            for y in 0..<height {
+                for x in 0..<width {
+                    let bit = (bytes[position + y * stride + x / 8] >> (7 - UInt8(x % 8))) & 1
+                    pixels[y * width + x] = scaled(Int(bit))
+                }
+            }
+        default:
+            position += 1                               // exactly one whitespace byte
+            let sampleBytes = maxval > 255 ? 2 : 1
+            guard position + samples * sampleBytes <= bytes.count else {
+                throw DecodeError("truncated file: netpbm data ends early")
+            }
+            for i in 0..<samples {
+                let at = position + i * sampleBytes
+                let value = sampleBytes == 2 ? Int(bytes[at]) << 8 | Int(bytes[at + 1]) : Int(bytes[at])
+                pixels[i] = scaled(value)
+            }
+        }
+        return PixelImage(width: width, height: height, channels: channels, pixels: pixels)
+    }
+}

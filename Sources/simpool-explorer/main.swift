@@ -1,0 +1,2 @@
+import SimpoolExplorerCLI
+SimpoolExplorer.main()
