@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "simpool-explorer", targets: ["simpool-explorer"]),
+        .executable(name: "gemm-benchmark", targets: ["gemm-benchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,9 @@ let package = Package(
         // The executable is only the entry point; commands live in SimpoolExplorerCLI so
         // that tests can run them in-process.
         .executableTarget(name: "simpool-explorer", dependencies: ["SimpoolExplorerCLI"]),
+
+        // Benchmarks (not tests: they print numbers, they assert nothing).
+        .executableTarget(name: "gemm-benchmark", dependencies: ["Tensors"], path: "Benchmarks/GEMMBenchmark"),
 
         // Tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -31,7 +31,6 @@ def ensure_venv():
 ensure_venv()
 
 import argparse  # noqa: E402
-import hashlib  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
@@ -39,6 +38,7 @@ import os as _os  # noqa: E402
 import pickle  # noqa: E402
 import shutil  # noqa: E402
 import subprocess as _subprocess  # noqa: E402
+import subprocess  # noqa: E402
 import zipfile  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -54,9 +54,9 @@ SAMPLES = os.path.join(ROOT, "Samples", "images")
 # --------------------------------------------------------------------- helpers ----
 
 def json_number(value):
-    if isinstance(value, float) and math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
+    """Floats as exact hexadecimal text ("0x1.8p+1", "inf"): decimal JSON numbers are not
+    parsed with correct rounding by every reader, and these comparisons are exact."""
+    return float(value).hex()
 
 
 def describe(tensor):
@@ -243,6 +243,15 @@ def rgb_bytes(image):
     return np.asarray(image.convert("RGB"), dtype=np.uint8).tobytes()
 
 
+def fnv1a64(data):
+    """FNV-1a, 64-bit, as a hex string: a whole-image checksum simple enough to write
+    again in the tests without a crypto library."""
+    value = 0xCBF29CE484222325
+    for byte in data:
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return "%016x" % value
+
+
 def sample_positions(width, height, count=1000, seed=7):
     rng = np.random.default_rng(seed)
     return rng.integers(0, width, count).tolist(), rng.integers(0, height, count).tolist()
@@ -261,7 +270,7 @@ def make_images():
             xs, ys = sample_positions(rgb.shape[1], rgb.shape[0])
             expected["samples"][folder + "/" + name] = {
                 "width": rgb.shape[1], "height": rgb.shape[0],
-                "sha256": hashlib.sha256(rgb.tobytes()).hexdigest(),
+                "fnv1a64": fnv1a64(rgb.tobytes()),
                 "mean": float(rgb.astype(np.float64).mean()),
                 "xs": xs, "ys": ys, "pixels": rgb[ys, xs].reshape(-1).tolist(),
             }
@@ -369,7 +378,27 @@ def write_png16_rgb(path, array):
         f.write(chunk(b"IEND", b""))
 
 
+def make_real_checkpoint_expectations():
+    """Facts about a real third-party legacy checkpoint, read with torch.load."""
+    subprocess.check_call([os.path.join(ROOT, "Tools", "fetch-downloads.sh")])
+    path = os.path.join(ROOT, ".downloads", "efficientnet-lite0.pth")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    names = list(state.keys())
+    picks = [names[0], names[1], "_blocks.3._depthwise_conv.weight", names[-1]]
+    expected = {
+        "format": "pytorch-legacy",
+        "tensor_count": len(state),
+        "parameter_count": sum(v.numel() for v in state.values() if v.is_floating_point()),
+        "names": names,
+        "tensors": {n: {"dtype": str(state[n].dtype).replace("torch.", ""), "shape": list(state[n].shape),
+                        "first": [float(v).hex() for v in state[n].flatten()[:8].to(torch.float64).tolist()],
+                        "sum": float(state[n].to(torch.float64).sum()).hex()} for n in picks},
+    }
+    write_json(os.path.join(CHECKPOINTS, "efficientnet_lite0.json"), expected)
+
+
 if __name__ == "__main__":
+    make_real_checkpoint_expectations()
     make_checkpoints()
     make_images()
     print("fixtures written under Tests/Fixtures")

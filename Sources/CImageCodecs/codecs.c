@@ -56,6 +56,16 @@ int spx_png_decode(const unsigned char *data, size_t size, long long max_pixels,
         set_message(message, message_size, "not a PNG file (wrong signature)");
         return 1;
     }
+    /* IHDR is the first chunk: refuse absurd sizes before libpng reads further. */
+    if (size >= 24 && memcmp(data + 12, "IHDR", 4) == 0) {
+        unsigned long long w = ((unsigned long long)data[16] << 24) | (data[17] << 16) | (data[18] << 8) | data[19];
+        unsigned long long h = ((unsigned long long)data[20] << 24) | (data[21] << 16) | (data[22] << 8) | data[23];
+        if ((long long)(w * h) > max_pixels) {
+            snprintf(message, message_size, "image too large: %llu×%llu pixels exceeds the limit of %lld", w, h,
+                     max_pixels);
+            return 1;
+        }
+    }
     png_source source = {data, size, 0, message, message_size};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, png_fail,
                                              png_ignore_warning);
@@ -82,7 +92,7 @@ int spx_png_decode(const unsigned char *data, size_t size, long long max_pixels,
     png_uint_32 width = png_get_image_width(png, info);
     png_uint_32 height = png_get_image_height(png, info);
     if ((long long)width * (long long)height > max_pixels) {
-        snprintf(message, message_size, "image too large: %ux%u pixels exceeds the limit of %lld",
+        snprintf(message, message_size, "image too large: %u×%u pixels exceeds the limit of %lld",
                  width, height, max_pixels);
         png_destroy_read_struct(&png, &info, NULL);
         return 1;
@@ -239,7 +249,7 @@ int spx_jpeg_decode(const unsigned char *data, size_t size, long long max_pixels
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     if ((long long)cinfo.image_width * (long long)cinfo.image_height > max_pixels) {
-        snprintf(message, message_size, "image too large: %ux%u pixels exceeds the limit of %lld",
+        snprintf(message, message_size, "image too large: %u×%u pixels exceeds the limit of %lld",
                  cinfo.image_width, cinfo.image_height, max_pixels);
         jpeg_destroy_decompress(&cinfo);
         return 1;

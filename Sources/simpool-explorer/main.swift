@@ -1,2 +1,3 @@
 import SimpoolExplorerCLI
-SimpoolExplorer.main()
+
+SimpoolExplorer.runFromCommandLine()

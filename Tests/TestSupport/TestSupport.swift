@@ -41,8 +41,8 @@ public enum Fixtures {
     }
 }
 
-/// JSON numbers written by the fixture script, with "inf"/"-inf" for infinities.
+/// A float written by the fixture script as exact hexadecimal text ("0x1.8p+1", "-inf").
 public func jsonDouble(_ value: Any) -> Double {
-    if let text = value as? String { return text == "inf" ? .infinity : -.infinity }
+    if let text = value as? String, let parsed = Double(text) { return parsed }
     return (value as! NSNumber).doubleValue
 }

@@ -25,6 +25,7 @@ struct PickleMachine {
         var stack: [Item] = []
         var marks: [Int] = []
         var memo: [Int: Item] = [:]
+        var protocolVersion = 0
 
         func pop() throws -> Item {
             guard let top = stack.popLast() else { throw FormatError("corrupt pickle: stack underflow") }
@@ -144,7 +145,7 @@ struct PickleMachine {
         while true {
             let opcode = try reader.readByte()
             switch opcode {
-            case 0x80: _ = try reader.readByte()                         // PROTO
+            case 0x80: protocolVersion = Int(try reader.readByte())      // PROTO
             case 0x95: _ = try reader.read(UInt64.self)                  // FRAME
             case 0x2E:                                                   // STOP
                 let result = try pop()
@@ -258,7 +259,7 @@ struct PickleMachine {
 
             // Names and calls: never imported, never executed.
             case 0x63:                                                   // GLOBAL
-                let module = text(try reader.readLine())
+                let module = PickleMachine.python3Module(text(try reader.readLine()), protocol: protocolVersion)
                 let name = text(try reader.readLine())
                 try push(try policy.resolve(module: module, name: name))
             case 0x93:                                                   // STACK_GLOBAL
@@ -282,7 +283,7 @@ struct PickleMachine {
                 let cls = try pop()
                 try call(cls, arguments, newObject: true)
             case 0x69:                                                   // INST
-                let module = text(try reader.readLine())
+                let module = PickleMachine.python3Module(text(try reader.readLine()), protocol: protocolVersion)
                 let name = text(try reader.readLine())
                 let items = try popMark()
                 _ = try policy.resolve(module: module, name: name)
@@ -320,6 +321,21 @@ struct PickleMachine {
             default:
                 throw FormatError(String(format: "corrupt pickle: unknown opcode 0x%02x at byte %d", opcode, reader.position - 1))
             }
+        }
+    }
+
+    /// Protocols 0–2 spell some modules by their Python 2 names; Python's unpickler maps
+    /// them back (fix_imports), and so do we, so that messages and rules use one name.
+    static func python3Module(_ module: String, protocol version: Int) -> String {
+        guard version < 3 else { return module }
+        switch module {
+        case "__builtin__", "exceptions": return "builtins"
+        case "copy_reg": return "copyreg"
+        case "commands": return "subprocess"
+        case "cPickle": return "pickle"
+        case "UserDict", "UserList", "UserString": return "collections"
+        case "Queue": return "queue"
+        default: return module
         }
     }
 

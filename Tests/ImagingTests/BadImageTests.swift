@@ -1,0 +1,85 @@
+import Foundation
+import Imaging
+import Testing
+import TestSupport
+
+/// Broken and hostile images: one line naming the file and the problem, never a crash,
+/// and no pixel memory taken for absurd sizes.
+struct BadImageTests {
+    func problem(_ bytes: [UInt8], name: String) throws -> String {
+        let path = try Fixtures.writeTemporary(bytes, name: name)
+        do {
+            let image = try ImageDecoder.decode(path: path)
+            Issue.record("\(name) decoded as \(image.width)×\(image.height)")
+            return ""
+        } catch let error as ImageError {
+            #expect(error.path == path)
+            #expect(!error.description.contains("\n"))
+            #expect(!error.problem.isEmpty)
+            return error.problem
+        }
+    }
+
+    @Test func missingEmptyAndWrongMagic() throws {
+        do {
+            _ = try ImageDecoder.decode(path: "/nonexistent/cat.png")
+            Issue.record("decoded a missing file")
+        } catch let error as ImageError {
+            #expect(error.description == "/nonexistent/cat.png: no such file")
+        }
+        #expect(try problem([], name: "empty.png") == "empty file")
+        #expect(try problem(Array("GIF89a....".utf8), name: "x.gif").contains("not an image"))
+    }
+
+    @Test(arguments: ["rgb.png", "baseline.jpg", "progressive.jpg", "rgb24.bmp", "palette8.bmp", "rgb.ppm", "gray.pgm"])
+    func truncatedFilesAreReported(name: String) throws {
+        let bytes = try Fixtures.bytes("images/" + name)
+        for fraction in [0.02, 0.3, 0.7, 0.97] {
+            let cut = Array(bytes.prefix(max(3, Int(Double(bytes.count) * fraction))))
+            let text = try problem(cut, name: "cut-" + name)
+            #expect(!text.isEmpty)
+        }
+    }
+
+    @Test func truncatedJPEGSaysTruncated() throws {
+        let bytes = try Fixtures.bytes("images/baseline.jpg")
+        #expect(try problem(Array(bytes.prefix(bytes.count / 2)), name: "half.jpg").contains("truncated"))
+    }
+
+    @Test func absurdDimensionsAreRefusedBeforeDecoding() throws {
+        // A PNG header declaring 100000×100000 pixels (CRC correct, no image data).
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        let ihdr: [UInt8] = Array("IHDR".utf8) + be32(100_000) + be32(100_000) + [8, 2, 0, 0, 0]
+        png += be32(13) + ihdr + be32(crc32(ihdr))
+        #expect(try problem(png, name: "huge.png").contains("too large"))
+
+        // A BMP header declaring the same.
+        var bmp: [UInt8] = Array("BM".utf8) + le32(54) + le32(0) + le32(54) + le32(40)
+        bmp += le32(100_000) + le32(100_000) + [1, 0, 24, 0] + le32(0) + le32(0) + le32(0) + le32(0) + le32(0) + le32(0)
+        #expect(try problem(bmp, name: "huge.bmp").contains("too large"))
+
+        #expect(try problem(Array("P6\n100000 100000\n255\n".utf8), name: "huge.ppm").contains("too large"))
+
+        // A JPEG whose frame header says 65000×65000.
+        let jpeg = try Fixtures.bytes("images/baseline.jpg")
+        var patched = jpeg
+        if let sof = (0..<(jpeg.count - 9)).first(where: { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 }) {
+            patched[sof + 5] = 0xFD; patched[sof + 6] = 0xE8
+            patched[sof + 7] = 0xFD; patched[sof + 8] = 0xE8
+        }
+        let text = try problem(patched, name: "huge.jpg")
+        #expect(text.contains("too large"), "\(text)")
+    }
+
+    func be32(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)] }
+    func le32(_ value: UInt32) -> [UInt8] { be32(value).reversed() }
+
+    func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+}
