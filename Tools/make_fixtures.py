@@ -336,6 +336,18 @@ def make_images():
             f.write(high.tobytes())
         expected["synthetic"][name] = {"width": w, "height": h, "exact": True}
 
+    # Adam7-interlaced PNG (Pillow cannot write one; pypng can).
+    import png as pypng
+    path = os.path.join(IMAGES, "interlaced.png")
+    with open(path, "wb") as f:
+        pypng.Writer(w, h, greyscale=False, interlace=True).write(f, gradient.reshape(h, w * 3).tolist())
+    with Image.open(path) as reopened:
+        assert reopened.info.get("interlace") == 1
+        expected_rgb = rgb_bytes(reopened)
+    with open(path + ".rgb", "wb") as f:
+        f.write(expected_rgb)
+    expected["synthetic"]["interlaced.png"] = {"width": w, "height": h, "exact": True}
+
     # Binary and ASCII netpbm with maxval 255 and a 16-bit PGM.
     with open(os.path.join(IMAGES, "ascii.ppm"), "w") as f:
         f.write("P3\n# a comment\n3 2\n255\n255 0 0  0 255 0  0 0 255\n10 20 30  40 50 60  70 80 90\n")
