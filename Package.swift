@@ -33,11 +33,12 @@ let package = Package(
         // Libraries.
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
+        .target(name: "Backbones", dependencies: ["Tensors", "Checkpoints"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs"]),
         .target(
             name: "SimpoolExplorerCLI",
             dependencies: [
-                "Tensors", "Checkpoints", "Imaging",
+                "Tensors", "Checkpoints", "Backbones", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,6 +54,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"]),
+        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Tensors", "Imaging", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "TestSupport"]),
     ]

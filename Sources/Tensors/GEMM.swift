@@ -4,22 +4,24 @@ import CBLAS
 public enum GEMM {
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major.
     /// `op(A)` is m×k (A stored k×m when `transposeA`), `op(B)` is k×n (B stored n×k when `transposeB`).
+    /// Leading dimensions default to packed storage; pass them to address a block of
+    /// columns inside a wider matrix (one attention head inside the fused qkv output).
     public static func multiply(
         m: Int, n: Int, k: Int,
-        a: UnsafePointer<Float>, transposeA: Bool = false,
-        b: UnsafePointer<Float>, transposeB: Bool = false,
-        c: UnsafeMutablePointer<Float>,
+        a: UnsafePointer<Float>, transposeA: Bool = false, lda: Int? = nil,
+        b: UnsafePointer<Float>, transposeB: Bool = false, ldb: Int? = nil,
+        c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
         alpha: Float = 1, beta: Float = 0
     ) {
         guard m > 0, n > 0 else { return }
-        let lda = transposeA ? m : k
-        let ldb = transposeB ? k : n
+        let lda = lda ?? (transposeA ? m : k)
+        let ldb = ldb ?? (transposeB ? k : n)
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(max(1, lda)), b, Int32(max(1, ldb)),
-                    beta, c, Int32(max(1, n)))
+                    beta, c, Int32(max(1, ldc ?? n)))
     }
 }
 

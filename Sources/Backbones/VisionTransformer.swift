@@ -1,0 +1,256 @@
+import Checkpoints
+import Tensors
+
+/// timm's VisionTransformer and its relatives (DeiT, DINO, DINOv2 with LayerScale and
+/// registers, SimPool ViTs without [CLS]): pre-norm blocks, fused qkv, exact GELU.
+public struct VisionTransformer: Backbone {
+    public struct Config: Sendable, Equatable {
+        public var width: Int
+        public var depth: Int
+        public var heads: Int
+        public var patchSize: Int
+        public var hasClassToken: Bool
+        public var registerCount: Int
+        /// The grid the position table was trained for.
+        public var positionGrid: (height: Int, width: Int)
+        /// True when the table also has rows for the prefix tokens (timm's default).
+        public var positionsCoverPrefix: Bool
+        public var positionResampling: PositionResampling
+        public var normEps: Float
+        public var classCount: Int?
+        /// Classifier input: the [CLS] token, or the mean of patch tokens (through fc_norm).
+        public var headUsesMeanPooling: Bool
+
+        public var prefixTokens: Int { (hasClassToken ? 1 : 0) + registerCount }
+
+        public static func == (a: Config, b: Config) -> Bool {
+            a.width == b.width && a.depth == b.depth && a.heads == b.heads && a.patchSize == b.patchSize
+                && a.hasClassToken == b.hasClassToken && a.registerCount == b.registerCount
+                && a.positionGrid == b.positionGrid && a.positionsCoverPrefix == b.positionsCoverPrefix
+                && a.positionResampling == b.positionResampling && a.normEps == b.normEps
+                && a.classCount == b.classCount && a.headUsesMeanPooling == b.headUsesMeanPooling
+        }
+    }
+
+    struct Block: Sendable {
+        let norm1Weight: Tensor, norm1Bias: Tensor
+        let qkvWeight: Tensor, qkvBias: Tensor?
+        let projWeight: Tensor, projBias: Tensor?
+        let layerScale1: Tensor?
+        let norm2Weight: Tensor, norm2Bias: Tensor
+        let fc1Weight: Tensor, fc1Bias: Tensor?
+        let fc2Weight: Tensor, fc2Bias: Tensor?
+        let layerScale2: Tensor?
+    }
+
+    public let config: Config
+    public private(set) var summary: ArchitectureSummary
+    let patchWeight: Tensor      // [width, 3·p·p]
+    let patchBias: Tensor?
+    let classToken: Tensor?      // [width]
+    let registers: Tensor?       // [registers, width]
+    let positions: Tensor?       // [rows, width]
+    let blocks: [Block]
+    let normWeight: Tensor?, normBias: Tensor?
+    let fcNormWeight: Tensor?, fcNormBias: Tensor?
+    let headWeight: Tensor?, headBias: Tensor?
+
+    init(config: Config, summary: ArchitectureSummary, weights: WeightSource) throws {
+        self.config = config
+        self.summary = summary
+        let d = config.width, p = config.patchSize
+        patchWeight = try weights.tensor("patch_embed.proj.weight", shape: [d, 3, p, p]).reshaped([d, 3 * p * p])
+        patchBias = try weights.optional("patch_embed.proj.bias", shape: [d])
+        classToken = config.hasClassToken ? try weights.tensor("cls_token", shape: [1, 1, d]).reshaped([d]) : nil
+        registers = config.registerCount > 0
+            ? try weights.tensor("reg_token", shape: [1, config.registerCount, d]).reshaped([config.registerCount, d]) : nil
+        if let shape = weights.shape("pos_embed") {
+            positions = try weights.tensor("pos_embed").reshaped([shape[1], d])
+        } else {
+            positions = nil
+        }
+        var blocks: [Block] = []
+        for i in 0..<config.depth {
+            let b = "blocks.\(i)."
+            let hidden = weights.shape(b + "mlp.fc1.weight")?[0] ?? 4 * d
+            blocks.append(Block(
+                norm1Weight: try weights.tensor(b + "norm1.weight", shape: [d]),
+                norm1Bias: try weights.tensor(b + "norm1.bias", shape: [d]),
+                qkvWeight: try weights.tensor(b + "attn.qkv.weight", shape: [3 * d, d]),
+                qkvBias: try weights.optional(b + "attn.qkv.bias", shape: [3 * d]),
+                projWeight: try weights.tensor(b + "attn.proj.weight", shape: [d, d]),
+                projBias: try weights.optional(b + "attn.proj.bias", shape: [d]),
+                layerScale1: try weights.optional(b + "ls1.gamma", shape: [d]),
+                norm2Weight: try weights.tensor(b + "norm2.weight", shape: [d]),
+                norm2Bias: try weights.tensor(b + "norm2.bias", shape: [d]),
+                fc1Weight: try weights.tensor(b + "mlp.fc1.weight", shape: [hidden, d]),
+                fc1Bias: try weights.optional(b + "mlp.fc1.bias", shape: [hidden]),
+                fc2Weight: try weights.tensor(b + "mlp.fc2.weight", shape: [d, hidden]),
+                fc2Bias: try weights.optional(b + "mlp.fc2.bias", shape: [d]),
+                layerScale2: try weights.optional(b + "ls2.gamma", shape: [d])))
+        }
+        self.blocks = blocks
+        normWeight = try weights.optional("norm.weight", shape: [d])
+        normBias = try weights.optional("norm.bias", shape: [d])
+        fcNormWeight = try weights.optional("fc_norm.weight", shape: [d])
+        fcNormBias = try weights.optional("fc_norm.bias", shape: [d])
+        if let classes = config.classCount {
+            headWeight = try weights.tensor("head.weight", shape: [classes, d])
+            headBias = try weights.optional("head.bias", shape: [classes])
+        } else {
+            headWeight = nil
+            headBias = nil
+        }
+    }
+
+    func with(summary: ArchitectureSummary) -> VisionTransformer {
+        var copy = self
+        copy.summary = summary
+        return copy
+    }
+
+    public func forward(pixels: [Float], height: Int, width: Int) -> Trace {
+        let p = config.patchSize, d = config.width
+        precondition(height % p == 0 && width % p == 0, "input \(width)×\(height) is not a multiple of the patch size \(p)")
+        precondition(pixels.count == 3 * height * width)
+        let gridH = height / p, gridW = width / p
+        let patches = gridH * gridW
+        let prefix = config.prefixTokens
+        let tokens = prefix + patches
+
+        // Patch embedding: a stride-p convolution is a GEMM over flattened patches.
+        var columns = [Float](repeating: 0, count: patches * 3 * p * p)
+        for gy in 0..<gridH {
+            for gx in 0..<gridW {
+                let row = (gy * gridW + gx) * 3 * p * p
+                for c in 0..<3 {
+                    for ky in 0..<p {
+                        let source = c * height * width + (gy * p + ky) * width + gx * p
+                        let target = row + (c * p + ky) * p
+                        for kx in 0..<p { columns[target + kx] = pixels[source + kx] }
+                    }
+                }
+            }
+        }
+        var embedded = Tensor(shape: [patches, 3 * p * p], scalars: columns).linear(weight: patchWeight, bias: patchBias)
+
+        // Position embedding, resampled to this grid when it differs from the trained one.
+        var x = Tensor(zeros: [tokens, d])
+        if let positions {
+            let (positionPrefix, sourceGrid) = positionLayout(rows: positions.shape[0], grid: (gridH, gridW))
+            let grid = config.positionResampling.resample(
+                Array(positions.scalars[(positionPrefix * d)...]), channels: d,
+                from: sourceGrid, to: (gridH, gridW))
+            for i in 0..<(patches * d) { embedded.scalars[i] += grid[i] }
+            if let classToken {
+                for c in 0..<d { x.scalars[c] = classToken.scalars[c] + (positionPrefix > 0 ? positions.scalars[c] : 0) }
+            }
+        } else if let classToken {
+            for c in 0..<d { x.scalars[c] = classToken.scalars[c] }
+        }
+        if let registers {
+            let first = config.hasClassToken ? 1 : 0
+            for r in 0..<config.registerCount {
+                for c in 0..<d { x.scalars[(first + r) * d + c] = registers.scalars[r * d + c] }
+            }
+        }
+        x.scalars.replaceSubrange((prefix * d)..<(tokens * d), with: embedded.scalars)
+
+        var layers: [Trace.Layer] = []
+        layers.reserveCapacity(blocks.count)
+        for block in blocks {
+            let attention = forwardBlock(block, &x)
+            layers.append(Trace.Layer(tokens: x, gridHeight: gridH, gridWidth: gridW, prefixTokens: prefix, attention: attention))
+        }
+        let normed = normWeight.map { x.layerNormLastAxis(weight: $0, bias: normBias, eps: config.normEps) } ?? x
+        let final = Trace.Layer(tokens: normed, gridHeight: gridH, gridWidth: gridW, prefixTokens: prefix,
+                                attention: layers.last?.attention)
+        return Trace(layers: layers, final: final, logits: classify(final: normed, raw: x, prefix: prefix))
+    }
+
+    /// How many leading rows of the position table belong to prefix tokens, and the grid of
+    /// the rest. A table that fits this input exactly is used as is (non-square grids
+    /// included); otherwise the layout detected at load time is resampled.
+    func positionLayout(rows: Int, grid: (Int, Int)) -> (prefix: Int, grid: (height: Int, width: Int)) {
+        let patches = grid.0 * grid.1
+        let prefix = config.prefixTokens
+        if prefix > 0, rows == prefix + patches { return (prefix, grid) }
+        if rows == patches { return (0, grid) }
+        if config.hasClassToken, rows == 1 + patches { return (1, grid) }
+        let covered = config.positionsCoverPrefix ? rows - config.positionGrid.height * config.positionGrid.width : 0
+        return (covered, config.positionGrid)
+    }
+
+    /// One pre-norm block in place; returns the attention probabilities `[heads, T, T]`.
+    func forwardBlock(_ block: Block, _ x: inout Tensor) -> Tensor {
+        let tokens = x.shape[0], d = config.width, heads = config.heads, headWidth = d / heads
+        let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
+        let qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)          // [T, 3d]
+        var probabilities = Tensor(zeros: [heads, tokens, tokens])
+        var mixed = Tensor(zeros: [tokens, d])
+        let scale = 1 / Float(headWidth).squareRoot()
+        qkv.scalars.withUnsafeBufferPointer { qkvBuffer in
+            probabilities.scalars.withUnsafeMutableBufferPointer { attention in
+                mixed.scalars.withUnsafeMutableBufferPointer { output in
+                    let base = qkvBuffer.baseAddress!
+                    for head in 0..<heads {
+                        let scores = attention.baseAddress! + head * tokens * tokens
+                        // scores = q_h · k_hᵀ / √d_h, read in place from the fused qkv rows.
+                        GEMM.multiply(m: tokens, n: tokens, k: headWidth,
+                                      a: base + head * headWidth, lda: 3 * d,
+                                      b: base + d + head * headWidth, transposeB: true, ldb: 3 * d,
+                                      c: scores, alpha: scale)
+                        RowOps.softmax(UnsafeMutableBufferPointer(start: scores, count: tokens * tokens), columns: tokens)
+                        // out_h = P · v_h, written into this head's columns.
+                        GEMM.multiply(m: tokens, n: headWidth, k: tokens,
+                                      a: scores, b: base + 2 * d + head * headWidth, ldb: 3 * d,
+                                      c: output.baseAddress! + head * headWidth, ldc: d)
+                    }
+                }
+            }
+        }
+        addResidual(&x, mixed.linear(weight: block.projWeight, bias: block.projBias), scale: block.layerScale1)
+        let h2 = x.layerNormLastAxis(weight: block.norm2Weight, bias: block.norm2Bias, eps: config.normEps)
+        let hidden = h2.linear(weight: block.fc1Weight, bias: block.fc1Bias).gelu()
+        addResidual(&x, hidden.linear(weight: block.fc2Weight, bias: block.fc2Bias), scale: block.layerScale2)
+        return probabilities
+    }
+
+    /// x += scale ⊙ update (per channel), or x += update without LayerScale.
+    func addResidual(_ x: inout Tensor, _ update: Tensor, scale: Tensor?) {
+        let d = config.width
+        x.scalars.withUnsafeMutableBufferPointer { target in
+            update.scalars.withUnsafeBufferPointer { source in
+                if let scale {
+                    scale.scalars.withUnsafeBufferPointer { gamma in
+                        for i in 0..<target.count { target[i] += gamma[i % d] * source[i] }
+                    }
+                } else {
+                    for i in 0..<target.count { target[i] += source[i] }
+                }
+            }
+        }
+    }
+
+    func classify(final normed: Tensor, raw: Tensor, prefix: Int) -> [Float]? {
+        guard let headWeight else { return nil }
+        let d = config.width
+        var pooled: Tensor
+        if config.headUsesMeanPooling {
+            // timm global_pool="avg": mean of the patch tokens of the un-normed output, then fc_norm.
+            let source = fcNormWeight == nil ? normed : raw
+            let patches = source.shape[0] - prefix
+            var mean = [Float](repeating: 0, count: d)
+            for t in prefix..<source.shape[0] {
+                for c in 0..<d { mean[c] += source.scalars[t * d + c] }
+            }
+            pooled = Tensor(shape: [1, d], scalars: mean.map { $0 / Float(patches) })
+            if let fcNormWeight {
+                pooled = pooled.layerNormLastAxis(weight: fcNormWeight, bias: fcNormBias, eps: config.normEps)
+            }
+        } else {
+            pooled = Tensor(shape: [1, d], scalars: Array(normed.scalars[0..<d]))
+        }
+        return pooled.linear(weight: headWeight, bias: headBias).scalars
+    }
+}
