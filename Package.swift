@@ -35,10 +35,11 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Backbones", dependencies: ["Tensors", "Checkpoints"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+        .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging"]),
         .target(
             name: "SimpoolExplorerCLI",
             dependencies: [
-                "Tensors", "Checkpoints", "Backbones", "Imaging",
+                "Tensors", "Checkpoints", "Backbones", "Imaging", "ModelRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,7 +55,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"]),
-        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Tensors", "Imaging", "TestSupport"]),
+        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Tensors", "Imaging", "ModelRuntime", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "TestSupport"]),
     ]

@@ -88,6 +88,27 @@ def make_timm():
                   metadata={"num_heads": str(kwargs["num_heads"])})
         save_file(capture_vit(model, x), os.path.join(OUT, name + ".reference.safetensors"))
 
+    # The vit_cls weights as DINO saves them: teacher and student, prefixed, with args.
+    import argparse
+    from safetensors.torch import load_file
+    vit_cls = load_file(os.path.join(OUT, "vit_cls.safetensors"))
+    backbone = {k: v for k, v in vit_cls.items() if not k.startswith("head.")}
+    torch.save({"teacher": {"backbone." + k: v for k, v in backbone.items()},
+                "student": {"module.backbone." + k: v + 1 for k, v in backbone.items()},
+                "epoch": 3, "args": argparse.Namespace(arch="vit_tiny", patch_size=8)},
+               os.path.join(OUT, "dino_teacher.pth"))
+
+    # An official-SimPool-style ViT: no [CLS], 196 position rows, head under gp.pool.*.
+    model = VisionTransformer(img_size=112, patch_size=8, embed_dim=48, depth=1, num_heads=3, num_classes=0,
+                              class_token=False, global_pool="")
+    randomise(model, 9)
+    state = dict(model.state_dict())
+    g = torch.Generator().manual_seed(10)
+    state.update({"gp.pool.wq.weight": torch.randn(48, 48, generator=g), "gp.pool.wk.weight": torch.randn(48, 48, generator=g),
+                  "gp.pool.norm.weight": torch.ones(48), "gp.pool.norm.bias": torch.zeros(48)})
+    torch.save({"epoch": 1, "state_dict": state, "args": argparse.Namespace(model="vit_tiny_patch16_224", gamma=1.25)},
+               os.path.join(OUT, "simpool_vit.pth.tar"))
+
     # ResNet-18's layout (basic blocks, [2, 2, 2, 2]) at a quarter of the width, so that
     # the committed checkpoint stays small; a ResNet-50-layout one covers bottlenecks.
     model = ResNet(block=BasicBlock, layers=(2, 2, 2, 2), stem_width=16, channels=(16, 32, 64, 128), num_classes=10).eval()

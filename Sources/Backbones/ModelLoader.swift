@@ -43,6 +43,9 @@ public enum ModelLoader {
         if let declared = metadata["num_heads"].flatMap(Int.init) {
             heads = declared
             evidence.append("num_heads \(heads) from the file's metadata")
+        } else if let (declared, source) = headsFromTrainingArguments(checkpoint) {
+            heads = declared
+            evidence.append("heads \(heads) from the training arguments (\(source))")
         } else {
             heads = max(1, width / 64)
             evidence.append("heads \(heads): width \(width) / head width 64 (timm, DeiT, DINO, DINOv2 rule)")
@@ -113,8 +116,24 @@ public enum ModelLoader {
         let summary = ArchitectureSummary(
             family: .vit, name: placeholder.name, layerCount: depth, width: width, heads: heads,
             patchSize: patchSize, classCount: classes, hasSimPoolHead: simpool, evidence: evidence,
-            stripPrefix: prefix, unusedNames: weights.unusedNames)
+            stripPrefix: prefix, unusedNames: weights.unusedNames.filter { !SimPoolHeadNames.isHeadName($0) })
         return model.with(summary: summary)
+    }
+
+    /// Training scripts save their `args`: an explicit `num_heads`, or a timm/DINO model
+    /// name whose size fixes the head count (tiny 3, small 6, base 12, large 16, huge 16).
+    static func headsFromTrainingArguments(_ checkpoint: Checkpoint) -> (Int, String)? {
+        guard let args = checkpoint.otherEntries.first(where: { $0.key == "args" })?.value,
+              case .object(let record) = args, let attributes = record.attributes else { return nil }
+        if let heads = attributes["num_heads"]?.intValue, heads > 0 { return (heads, "num_heads") }
+        for key in ["model", "arch"] {
+            guard let name = attributes[key]?.stringValue else { continue }
+            for (size, heads) in [("tiny", 3), ("small", 6), ("base", 12), ("large", 16), ("huge", 16)]
+            where name.contains("vit_\(size)") || name.contains("deit_\(size)") {
+                return (heads, "\(key) '\(name)'")
+            }
+        }
+        return nil
     }
 
     static func squareRoot(_ value: Int) -> Int? {
@@ -127,6 +146,11 @@ public enum ModelLoader {
 /// Where official SimPool checkpoints keep their pooling head.
 public enum SimPoolHeadNames {
     public static let prefixes = ["gp.pool.", "global_pool.pool.", "simpool."]
+
+    /// True for the tensors of a SimPool head (read by the pooling engine, not the backbone).
+    public static func isHeadName(_ name: String) -> Bool {
+        prefixes.contains { name.contains($0) }
+    }
 
     /// The prefix (with any container prefix before it) of a SimPool head, if present.
     public static func find(in checkpoint: Checkpoint) -> String? {

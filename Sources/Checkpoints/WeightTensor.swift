@@ -116,6 +116,17 @@ public struct WeightTensor: Sendable {
             }
             return result
         }
+        if isContiguous, elementCount > 0, type == .float16 || type == .bfloat16 {
+            // The bundled model is float16: a tight loop without the per-element type switch.
+            let start = elementOffset * 2
+            result.withUnsafeMutableBufferPointer { target in
+                for i in 0..<elementCount {
+                    let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: start + 2 * i, as: UInt16.self))
+                    target[i] = type == .float16 ? Float(Float16(bitPattern: bits)) : Float(bitPattern: UInt32(bits) << 16)
+                }
+            }
+            return result
+        }
         result.withUnsafeMutableBufferPointer { target in
             forEachStorageIndex { i, source in target[i] = type.float(in: bytes, at: source) }
         }

@@ -1,3 +1,4 @@
+import Backbones
 import Checkpoints
 
 /// What `inspect` reports about a checkpoint, computed without touching tensor values.
@@ -20,15 +21,31 @@ struct CheckpointSummary: Encodable {
     let otherEntryOrder: [String]
     let metadata: [String: String]
     let skippedEntries: [String]
+    let architecture: String
+    let architectureEvidence: [String]
+    let unusedNames: [String]
 
     enum CodingKeys: String, CodingKey {
         case file, format, weightsEntry = "weights_entry", tensorCount = "tensor_count"
         case parameterCount = "parameter_count", otherElementCount = "other_element_count"
         case dtypes, tensors, otherEntries = "other_entries", metadata
-        case skippedEntries = "skipped_entries"
+        case skippedEntries = "skipped_entries", architecture
+        case architectureEvidence = "architecture_evidence", unusedNames = "unused_names"
     }
 
     init(_ checkpoint: Checkpoint) {
+        do {
+            let summary = try ModelLoader.load(checkpoint).summary
+            var lines = summary.evidence
+            if let classes = summary.classCount { lines.append("classifier: \(classes) classes") }
+            architecture = summary.name
+            architectureEvidence = lines
+            unusedNames = summary.unusedNames
+        } catch {
+            architecture = "unknown"
+            architectureEvidence = [String(describing: error)]
+            unusedNames = []
+        }
         file = checkpoint.path
         format = checkpoint.format.rawValue
         weightsEntry = checkpoint.weightsEntry
@@ -53,7 +70,7 @@ struct CheckpointSummary: Encodable {
     func text(keys: Int) -> String {
         var lines: [String] = []
         func field(_ name: String, _ value: String) {
-            lines.append(name.padding(toLength: 13, withPad: " ", startingAt: 0) + value)
+            lines.append(name.padding(toLength: max(13, name.count + 1), withPad: " ", startingAt: 0) + value)
         }
         field("file:", file)
         field("format:", format)
@@ -66,6 +83,11 @@ struct CheckpointSummary: Encodable {
         for key in otherEntryOrder { field("\(key):", otherEntries[key] ?? "") }
         if !skippedEntries.isEmpty {
             field("skipped:", "\(skippedEntries.count) non-tensor values among the weights (\(skippedEntries.prefix(3).joined(separator: ", ")))")
+        }
+        field("architecture:", architecture)
+        for line in architectureEvidence { lines.append("  - " + line) }
+        if !unusedNames.isEmpty {
+            field("unused:", "\(unusedNames.count) tensors the model does not read (\(unusedNames.prefix(4).joined(separator: ", "))\(unusedNames.count > 4 ? ", …" : ""))")
         }
         let shown = tensors.prefix(keys)
         lines.append(tensors.count > keys ? "first \(keys) of \(tensors.count) tensors:" : "tensors:")

@@ -15,7 +15,11 @@ public enum VectorMath {
     @inlinable @inline(__always)
     public static func exp(_ x: Lanes) -> Lanes {
         let clamped = x.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.3))
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        // Round x·log2(e) to an integer n by adding 1.5·2^23: the sum's low mantissa bits
+        // then hold n, which avoids float→int conversions that Swift does not vectorise.
+        let magic = Lanes(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let n = shifted - magic
         var r = clamped - n * 0.693_359_375
         r = r + n * 2.121_944_40e-4
         var p = Lanes(repeating: 1.987_569_15e-4)
@@ -25,7 +29,8 @@ public enum VectorMath {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         let polynomial = p * (r * r) + r + 1
-        let exponent = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let exponent = (integer &+ 127) &<< 23
         return polynomial * unsafeBitCast(exponent, to: Lanes.self)
     }
 

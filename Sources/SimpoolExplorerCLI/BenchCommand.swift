@@ -1,0 +1,98 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Imaging
+import ModelRuntime
+import Tensors
+
+/// `simpool-explorer bench`: median timings of every stage on this machine.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Time each stage (load, preprocess, forward) on this machine.")
+
+    @Option(help: "A bundled model name or a checkpoint file.")
+    var model = BundledModels.defaultName
+
+    @Option(help: "Shorter image side fed to the model.")
+    var resolution = 224
+
+    @Option(help: "Thread counts to time the forward pass with (repeat the option for several).")
+    var threads: [Int] = [1, 2]
+
+    @Option(help: "Timed repetitions per measurement (the median is reported).")
+    var repeats = 10
+
+    @Option(help: "Image to run (default: a bundled sample).")
+    var image: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard resolution > 0, repeats > 0, threads.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--resolution, --repeats and --threads must be positive")
+        }
+    }
+
+    func run() throws {
+        let imagePath = try image ?? defaultImage()
+        let loaded: LoadedModel
+        do {
+            loaded = try LoadedModel.load(model, resolution: resolution)
+        } catch {
+            StandardError.write(String(describing: error))
+            throw ExitCode(ExitStatus.inputFailed)
+        }
+        let loadMs = median(repeats: max(3, repeats / 2)) { _ = try? LoadedModel.load(model, resolution: resolution) }
+        let decoded = try ImageDecoder.decode(path: imagePath)
+        let input = loaded.preprocessor.prepare(decoded)
+        let preprocessMs = median(repeats: repeats) {
+            _ = loaded.preprocessor.prepare((try? ImageDecoder.decode(path: imagePath)) ?? decoded)
+        }
+        var forward: [String: Double] = [:]
+        for count in threads {
+            ComputeThreads.set(count)
+            _ = loaded.backbone.forward(pixels: input.pixels, height: input.height, width: input.width)   // warm-up
+            forward[String(count)] = median(repeats: repeats) {
+                _ = loaded.backbone.forward(pixels: input.pixels, height: input.height, width: input.width)
+            }
+        }
+        ComputeThreads.set(1)
+        if json {
+            let object: [String: Any] = [
+                "model": loaded.name, "architecture": loaded.backbone.summary.name,
+                "resolution": resolution, "input": [input.width, input.height],
+                "load_ms": loadMs, "preprocess_ms": preprocessMs, "forward_ms": forward,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("model:        \(loaded.name) (\(loaded.backbone.summary.name)), input \(input.width)×\(input.height)")
+            print("load:         \(format(loadMs)) ms (median)")
+            print("decode+prep:  \(format(preprocessMs)) ms")
+            for count in threads {
+                print("forward:      \(format(forward[String(count)]!)) ms on \(count) thread\(count == 1 ? "" : "s")")
+            }
+        }
+    }
+
+    private func defaultImage() throws -> String {
+        guard let samples = BundledModels.samplesDirectory else {
+            throw ValidationError("no bundled samples found; pass --image")
+        }
+        return samples.appendingPathComponent("images/chelsea.png").path
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    /// Median wall time in milliseconds.
+    private func median(repeats: Int, _ body: () -> Void) -> Double {
+        var samples: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return samples.sorted()[samples.count / 2]
+    }
+}
