@@ -34,12 +34,13 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Backbones", dependencies: ["Tensors", "Checkpoints"]),
+        .target(name: "Pooling", dependencies: ["Tensors", "CBLAS"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs"]),
-        .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging"]),
+        .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging", "Pooling"]),
         .target(
             name: "SimpoolExplorerCLI",
             dependencies: [
-                "Tensors", "Checkpoints", "Backbones", "Imaging", "ModelRuntime",
+                "Tensors", "Checkpoints", "Backbones", "Imaging", "ModelRuntime", "Pooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Tensors", "Imaging", "ModelRuntime", "TestSupport"]),
+        .testTarget(name: "PoolingTests", dependencies: ["Pooling", "Tensors", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "TestSupport"]),
     ]

@@ -1,0 +1,92 @@
+import Tensors
+
+/// The [CLS] token's attention: the CLS query row of the chosen block, per head or averaged
+/// over heads, with the CLS and register columns dropped and the rest renormalised.
+/// The pooled vector is the layer's [CLS] token.
+public struct CLSPooling: PoolingMethod {
+    public init() {}
+    public var name: String { "cls" }
+    public var parameterText: String { "" }
+
+    public func pool(_ input: PoolingInput) throws -> PoolingResult {
+        guard let attention = input.attention, input.prefixTokens > 0, let classToken = input.classToken else {
+            throw PoolingError("cls: needs a transformer with a [CLS] token and its attention (this layer has none)")
+        }
+        let (heads, tokens) = (attention.shape[0], attention.shape[1])
+        guard tokens == input.prefixTokens + input.tokenCount else {
+            throw PoolingError("cls: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
+        }
+        let selected = try selectedHeads(input.head, heads: heads)
+        var weights = [Double](repeating: 0, count: input.tokenCount)
+        for h in selected {
+            let row = h * tokens * tokens            // query 0 is [CLS]
+            var total = 0.0
+            for i in 0..<input.tokenCount { total += Double(attention.scalars[row + input.prefixTokens + i]) }
+            for i in 0..<input.tokenCount {
+                weights[i] += Double(attention.scalars[row + input.prefixTokens + i]) / max(total, .leastNormalMagnitude) / Double(selected.count)
+            }
+        }
+        return PoolingResult(pooled: classToken, map: normalizedMap(weights))
+    }
+}
+
+/// Attention rollout (Abnar & Zuidema): per block Â = ½·mean_heads(A) + ½·I with rows
+/// renormalised, R = Â_L ⋯ Â_1, and the map is R's [CLS] row over the patches,
+/// renormalised. The pooled vector is Σ a_i x_i.
+public struct RolloutPooling: PoolingMethod {
+    public init() {}
+    public var name: String { "rollout" }
+    public var parameterText: String { "" }
+
+    public func pool(_ input: PoolingInput) throws -> PoolingResult {
+        guard !input.attentionStack.isEmpty, input.prefixTokens > 0 else {
+            throw PoolingError("rollout: needs a transformer with a [CLS] token and its attention")
+        }
+        let tokens = input.attentionStack[0].shape[1]
+        guard tokens == input.prefixTokens + input.tokenCount else {
+            throw PoolingError("rollout: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
+        }
+        // Only the [CLS] row of the product is needed: carry r = e₀ᵀ Â_L ⋯ Â_1 from the left.
+        var row = [Double](repeating: 0, count: tokens)
+        row[0] = 1
+        for attention in input.attentionStack.reversed() {
+            let augmented = Self.augmented(attention)
+            var next = [Double](repeating: 0, count: tokens)
+            for i in 0..<tokens where row[i] != 0 {
+                let r = row[i]
+                for j in 0..<tokens { next[j] += r * augmented[i * tokens + j] }
+            }
+            row = next
+        }
+        let weights = Array(row[input.prefixTokens...])
+        let map = normalizedMap(weights.map { max($0, 0) })
+        return PoolingResult(pooled: weightedSum(input.features, map), map: map)
+    }
+
+    /// ½·mean over heads + ½·I, each row renormalised to sum 1.
+    static func augmented(_ attention: Tensor) -> [Double] {
+        let (heads, tokens) = (attention.shape[0], attention.shape[1])
+        var result = [Double](repeating: 0, count: tokens * tokens)
+        for h in 0..<heads {
+            for k in 0..<(tokens * tokens) { result[k] += Double(attention.scalars[h * tokens * tokens + k]) / Double(heads) }
+        }
+        for i in 0..<tokens {
+            var total = 0.0
+            for j in 0..<tokens {
+                result[i * tokens + j] = 0.5 * result[i * tokens + j] + (i == j ? 0.5 : 0)
+                total += result[i * tokens + j]
+            }
+            for j in 0..<tokens { result[i * tokens + j] /= total }
+        }
+        return result
+    }
+}
+
+func selectedHeads(_ selection: HeadSelection, heads: Int) throws -> [Int] {
+    switch selection {
+    case .mean: return Array(0..<heads)
+    case .index(let i):
+        guard i >= 0 && i < heads else { throw PoolingError("head \(i + 1) does not exist (this layer has \(heads))") }
+        return [i]
+    }
+}
