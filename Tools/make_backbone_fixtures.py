@@ -105,7 +105,8 @@ def make_timm():
     state = dict(model.state_dict())
     g = torch.Generator().manual_seed(10)
     state.update({"gp.pool.wq.weight": torch.randn(48, 48, generator=g), "gp.pool.wk.weight": torch.randn(48, 48, generator=g),
-                  "gp.pool.norm.weight": torch.ones(48), "gp.pool.norm.bias": torch.zeros(48)})
+                  "gp.pool.norm_patches.weight": 1 + 0.1 * torch.randn(48, generator=g),
+                  "gp.pool.norm_patches.bias": 0.1 * torch.randn(48, generator=g)})
     torch.save({"epoch": 1, "state_dict": state, "args": argparse.Namespace(model="vit_tiny_patch16_224", gamma=1.25)},
                os.path.join(OUT, "simpool_vit.pth.tar"))
 

@@ -209,6 +209,18 @@ def main():
 
     assert len({c["id"] for c in cases}) == len(cases), "case ids must be unique"
     save_file(tensors, os.path.join(OUT, "cases.safetensors"))
+    # One learned head as a checkpoint under the DINO variant's prefix (with β), for `pool --weights`.
+    learned = next(c for c in cases if c["id"] == "grid3x4|simpool:gamma=1.25|beta=0.37")
+    head = {"simpool.wq.weight": tensors[learned["head"]["wq"]], "simpool.wk.weight": tensors[learned["head"]["wk"]],
+            "simpool.norm_patches.weight": tensors[learned["head"]["norm_weight"]],
+            "simpool.norm_patches.bias": tensors[learned["head"]["norm_bias"]],
+            "simpool.beta": np.array([0.37], dtype=np.float32)}
+    save_file(head, os.path.join(OUT, "simpool_head_beta.safetensors"))
+
+    # The 3×4 grid's features as NumPy writes them for users: float64, Fortran order, [h, w, d].
+    grid = tensors["grid3x4.features"].astype(np.float64).reshape(3, 4, 6)
+    np.save(os.path.join(OUT, "grid3x4_f64_fortran.npy"), np.asfortranarray(grid))
+    np.save(os.path.join(OUT, "grid3x4_channels_first.npy"), np.ascontiguousarray(grid.transpose(2, 0, 1)).astype(np.float32))
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
         f.write("\n")

@@ -156,7 +156,7 @@ public enum SimPoolHeadNames {
     public static func find(in checkpoint: Checkpoint) -> String? {
         for name in checkpoint.names {
             for head in prefixes {
-                if let range = name.range(of: head), name[range.upperBound...].hasPrefix("wq.") || name[range.upperBound...].hasPrefix("wk.") || name[range.upperBound...].hasPrefix("norm.") {
+                if let range = name.range(of: head), name[range.upperBound...].hasPrefix("wq.") || name[range.upperBound...].hasPrefix("wk.") || name[range.upperBound...].hasPrefix("norm_patches.") {
                     return String(name[..<range.upperBound])
                 }
             }

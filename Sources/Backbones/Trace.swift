@@ -35,11 +35,14 @@ public struct Trace: Sendable {
     public let final: Layer
     /// Classifier logits when the checkpoint has a head.
     public let logits: [Float]?
+    /// True when token 0 of every layer is a [CLS] token.
+    public let hasClassToken: Bool
 
-    public init(layers: [Layer], final: Layer, logits: [Float]?) {
+    public init(layers: [Layer], final: Layer, logits: [Float]?, hasClassToken: Bool = false) {
         self.layers = layers
         self.final = final
         self.logits = logits
+        self.hasClassToken = hasClassToken
     }
 }
 

@@ -12,6 +12,8 @@ void sgesv_(const int *n, const int *nrhs, float *a, const int *lda, int *ipiv,
             float *b, const int *ldb, int *info);
 void dgesv_(const int *n, const int *nrhs, double *a, const int *lda, int *ipiv,
             double *b, const int *ldb, int *info);
+void sposv_(const char *uplo, const int *n, const int *nrhs, float *a, const int *lda,
+            float *b, const int *ldb, int *info);
 void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda,
             double *b, const int *ldb, int *info);
 #endif

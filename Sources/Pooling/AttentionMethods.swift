@@ -31,7 +31,7 @@ public struct CLSPooling: PoolingMethod {
 }
 
 /// Attention rollout (Abnar & Zuidema): per block Â = ½·mean_heads(A) + ½·I with rows
-/// renormalised, R = Â_L ⋯ Â_1, and the map is R's [CLS] row over the patches,
+/// renormalised (a no-op for softmax rows), R = Â_L ⋯ Â_1, and the map is R's [CLS] row over the patches,
 /// renormalised. The pooled vector is Σ a_i x_i.
 public struct RolloutPooling: PoolingMethod {
     public init() {}
@@ -46,39 +46,26 @@ public struct RolloutPooling: PoolingMethod {
         guard tokens == input.prefixTokens + input.tokenCount else {
             throw PoolingError("rollout: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
         }
-        // Only the [CLS] row of the product is needed: carry r = e₀ᵀ Â_L ⋯ Â_1 from the left.
-        var row = [Double](repeating: 0, count: tokens)
+        // Only the [CLS] row of the product is needed: carry r = e₀ᵀ Â_L ⋯ Â_1 from the
+        // left, r·Â = ½ (r·mean_h A + r): one matrix-vector product per head and block.
+        // Softmax rows already sum to 1, so Â's rows do too and their renormalisation is
+        // the identity (to rounding); it is not recomputed, which halves the memory read.
+        var row = [Float](repeating: 0, count: tokens)
         row[0] = 1
         for attention in input.attentionStack.reversed() {
-            let augmented = Self.augmented(attention)
-            var next = [Double](repeating: 0, count: tokens)
-            for i in 0..<tokens where row[i] != 0 {
-                let r = row[i]
-                for j in 0..<tokens { next[j] += r * augmented[i * tokens + j] }
+            let heads = attention.shape[0]
+            var mixed = row.map { 0.5 * $0 }
+            attention.scalars.withUnsafeBufferPointer { a in
+                for h in 0..<heads {
+                    GEMM.multiplyVector(m: tokens, n: tokens, a: a.baseAddress! + h * tokens * tokens, transpose: true,
+                                        x: row, y: &mixed, alpha: 0.5 / Float(heads), beta: 1)
+                }
             }
-            row = next
+            row = mixed
         }
         let weights = Array(row[input.prefixTokens...])
-        let map = normalizedMap(weights.map { max($0, 0) })
+        let map = normalizedMap(weights.map { max(Double($0), 0) })
         return PoolingResult(pooled: weightedSum(input.features, map), map: map)
-    }
-
-    /// ½·mean over heads + ½·I, each row renormalised to sum 1.
-    static func augmented(_ attention: Tensor) -> [Double] {
-        let (heads, tokens) = (attention.shape[0], attention.shape[1])
-        var result = [Double](repeating: 0, count: tokens * tokens)
-        for h in 0..<heads {
-            for k in 0..<(tokens * tokens) { result[k] += Double(attention.scalars[h * tokens * tokens + k]) / Double(heads) }
-        }
-        for i in 0..<tokens {
-            var total = 0.0
-            for j in 0..<tokens {
-                result[i * tokens + j] = 0.5 * result[i * tokens + j] + (i == j ? 0.5 : 0)
-                total += result[i * tokens + j]
-            }
-            for j in 0..<tokens { result[i * tokens + j] /= total }
-        }
-        return result
     }
 }
 

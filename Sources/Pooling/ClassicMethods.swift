@@ -45,8 +45,9 @@ public struct MaxPooling: PoolingMethod {
 
 /// Generalized mean: u_c = (mean_i max(x_ic, ε)^p)^(1/p); a_i = mean over channels of patch
 /// i's share of the channel's power sum. p = 1 is GAP, p → ∞ tends to max.
+/// Powers are taken relative to each channel's largest value, so large p stays finite.
 public struct GeMPooling: PoolingMethod {
-    public static let epsilon = 1e-6
+    public static let epsilon: Float = 1e-6
     public let p: Double
 
     public init(p: Double = 3) { self.p = p }
@@ -56,26 +57,21 @@ public struct GeMPooling: PoolingMethod {
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         guard p > 0 else { throw PoolingError("gem: p must be positive, got \(p)") }
         let (n, d) = (input.tokenCount, input.channels)
-        var powers = [Double](repeating: 0, count: n * d)
-        var logMax = [Double](repeating: -.infinity, count: d)
-        input.features.scalars.withUnsafeBufferPointer { x in
-            // Powers relative to each channel's largest value keep large p finite.
-            for c in 0..<d {
-                for i in 0..<n { logMax[c] = max(logMax[c], p * Foundation.log(max(Double(x[i * d + c]), Self.epsilon))) }
-                for i in 0..<n {
-                    powers[i * d + c] = Foundation.exp(p * Foundation.log(max(Double(x[i * d + c]), Self.epsilon)) - logMax[c])
-                }
+        var logs = input.features.scalars.map { max($0, Self.epsilon) }
+        var logMax = [Float](repeating: -.infinity, count: d)
+        let power = Float(p)
+        logs.withUnsafeMutableBufferPointer { values in
+            VectorMath.log(values)
+            logMax.withUnsafeMutableBufferPointer { top in
+                for i in 0..<n { for c in 0..<d { top[c] = max(top[c], values[i * d + c]) } }
+                // powers = exp(p · (log x − log max)), in place.
+                for i in 0..<n { for c in 0..<d { values[i * d + c] = power * (values[i * d + c] - top[c]) } }
             }
+            VectorMath.exp(values)
         }
-        var pooled = [Float](repeating: 0, count: d)
-        var weights = [Double](repeating: 0, count: n)
-        for c in 0..<d {
-            var total = 0.0
-            for i in 0..<n { total += powers[i * d + c] }
-            pooled[c] = Float(Foundation.exp((logMax[c] + Foundation.log(total / Double(n))) / p))
-            for i in 0..<n { weights[i] += powers[i * d + c] / total / Double(d) }
+        return ChannelShares.pool(shares: logs, n: n, d: d) { c, mean in
+            Float(Foundation.exp(Double(logMax[c]) + Foundation.log(mean) / p))
         }
-        return PoolingResult(pooled: pooled, map: normalizedMap(weights))
     }
 }
 
@@ -91,23 +87,37 @@ public struct LSEPooling: PoolingMethod {
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         guard r > 0 else { throw PoolingError("lse: r must be positive, got \(r)") }
         let (n, d) = (input.tokenCount, input.channels)
-        var pooled = [Float](repeating: 0, count: d)
+        let x = input.features.scalars
+        var maximum = [Float](repeating: -.infinity, count: d)
+        for i in 0..<n { for c in 0..<d { maximum[c] = max(maximum[c], x[i * d + c]) } }
+        let sharpness = Float(r)
+        var exps = [Float](repeating: 0, count: n * d)
+        for i in 0..<n { for c in 0..<d { exps[i * d + c] = sharpness * (x[i * d + c] - maximum[c]) } }
+        exps.withUnsafeMutableBufferPointer { VectorMath.exp($0) }
+        return ChannelShares.pool(shares: exps, n: n, d: d) { c, mean in
+            Float(Double(maximum[c]) + Foundation.log(mean) / r)
+        }
+    }
+}
+
+/// The shared tail of GeM and LSE: per-channel sums of positive terms give the pooled
+/// value (from the mean term) and each patch's share, averaged over channels, the map.
+enum ChannelShares {
+    static func pool(shares: [Float], n: Int, d: Int, pooled: (Int, Double) -> Float) -> PoolingResult {
+        var sums = [Double](repeating: 0, count: d)
         var weights = [Double](repeating: 0, count: n)
-        var column = [Double](repeating: 0, count: n)
-        input.features.scalars.withUnsafeBufferPointer { x in
-            for c in 0..<d {
-                var m = -Double.infinity
-                for i in 0..<n { m = max(m, Double(x[i * d + c])) }
-                var total = 0.0
-                for i in 0..<n {
-                    column[i] = Foundation.exp(r * (Double(x[i * d + c]) - m))
-                    total += column[i]
-                }
-                pooled[c] = Float(m + Foundation.log(total / Double(n)) / r)
-                for i in 0..<n { weights[i] += column[i] / total / Double(d) }
+        shares.withUnsafeBufferPointer { s in
+            sums.withUnsafeMutableBufferPointer { total in
+                for i in 0..<n { for c in 0..<d { total[c] += Double(s[i * d + c]) } }
+            }
+            let inverse = sums.map { Float(1 / ($0 * Double(d))) }
+            for i in 0..<n {
+                var total: Float = 0
+                for c in 0..<d { total += s[i * d + c] * inverse[c] }
+                weights[i] = Double(total)
             }
         }
-        return PoolingResult(pooled: pooled, map: normalizedMap(weights))
+        return PoolingResult(pooled: (0..<d).map { pooled($0, sums[$0] / Double(n)) }, map: normalizedMap(weights))
     }
 }
 

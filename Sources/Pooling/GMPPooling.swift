@@ -5,7 +5,7 @@ import Tensors
 /// Generalized max pooling: α = (X Xᵀ + λ I)⁻¹ 1, u = Xᵀ α. The map is α's non-negative
 /// part normalised (patches that add to the pooled vector); the signed α is kept for export.
 ///
-/// The system is solved by LAPACK (Cholesky, `dposv`) in double precision. When N > d the
+/// The system is solved by LAPACK (Cholesky, `dposv`), the Gram matrix by BLAS `dgemm`. When N > d the
 /// d×d form from the Woodbury identity is solved instead:
 /// α = (1 − X (XᵀX + λI)⁻¹ Xᵀ 1) / λ.
 public struct GMPPooling: PoolingMethod {
@@ -18,51 +18,40 @@ public struct GMPPooling: PoolingMethod {
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         guard lambda > 0 else { throw PoolingError("gmp: lambda must be positive, got \(lambda)") }
         let (n, d) = (input.tokenCount, input.channels)
+        // Double precision throughout: with a small λ the Woodbury form subtracts nearly
+        // equal numbers, and a single-precision Gram matrix already loses the digits the
+        // map is made of (measured: 2e-5 relative error at λ = 0.5).
         let x = input.features.scalars.map(Double.init)
+        let size = min(n, d)
+        var gram = [Double](repeating: 0, count: size * size)
+        if n <= d {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(d),
+                        1, x, Int32(d), x, Int32(d), 0, &gram, Int32(n))                         // X Xᵀ
+        } else {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(n),
+                        1, x, Int32(d), x, Int32(d), 0, &gram, Int32(d))                         // XᵀX
+        }
+        for i in 0..<size { gram[i * size + i] += lambda }
         var alpha: [Double]
         if n <= d {
-            // (X Xᵀ + λI) α = 1
-            var gram = [Double](repeating: 0, count: n * n)
-            for i in 0..<n {
-                for j in i..<n {
-                    var dot = 0.0
-                    for c in 0..<d { dot += x[i * d + c] * x[j * d + c] }
-                    gram[i * n + j] = dot
-                    gram[j * n + i] = dot
-                }
-                gram[i * n + i] += lambda
-            }
             alpha = [Double](repeating: 1, count: n)
             try Self.solve(&gram, &alpha, size: n)
         } else {
-            // (XᵀX + λI) y = Xᵀ1, α = (1 − X y) / λ
-            var gram = [Double](repeating: 0, count: d * d)
-            var rhs = [Double](repeating: 0, count: d)
-            for i in 0..<n {
-                for a in 0..<d {
-                    let xa = x[i * d + a]
-                    rhs[a] += xa
-                    for b in a..<d { gram[a * d + b] += xa * x[i * d + b] }
-                }
-            }
-            for a in 0..<d {
-                for b in 0..<a { gram[a * d + b] = gram[b * d + a] }
-                gram[a * d + a] += lambda
-            }
-            try Self.solve(&gram, &rhs, size: d)
-            alpha = (0..<n).map { i in
-                var dot = 0.0
-                for c in 0..<d { dot += x[i * d + c] * rhs[c] }
-                return (1 - dot) / lambda
-            }
+            // (XᵀX + λI) y = Xᵀ1, then α = (1 − X y) / λ
+            var y = [Double](repeating: 0, count: d)
+            for i in 0..<n { for c in 0..<d { y[c] += x[i * d + c] } }
+            try Self.solve(&gram, &y, size: d)
+            var projected = [Double](repeating: 0, count: n)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d), 1, x, Int32(d), y, 1, 0, &projected, 1)
+            alpha = projected.map { (1 - $0) / lambda }
         }
         var pooled = [Double](repeating: 0, count: d)
-        for i in 0..<n { for c in 0..<d { pooled[c] += alpha[i] * x[i * d + c] } }
+        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(d), 1, x, Int32(d), alpha, 1, 0, &pooled, 1)   // Xᵀα
         return PoolingResult(pooled: pooled.map(Float.init), map: normalizedMap(alpha.map { max($0, 0) }),
                              signedWeights: alpha.map(Float.init))
     }
 
-    /// Solves the symmetric positive definite system in place (LAPACK dposv).
+    /// Solves the symmetric positive definite system in place (LAPACK dposv, Cholesky).
     static func solve(_ matrix: inout [Double], _ rhs: inout [Double], size: Int) throws {
         var n = Int32(size), nrhs: Int32 = 1, lda = Int32(size), ldb = Int32(size), info: Int32 = 0
         var uplo = CChar(UInt8(ascii: "U"))

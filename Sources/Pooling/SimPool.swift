@@ -66,11 +66,8 @@ public struct SimPoolPooling: PoolingMethod {
         let x = input.features
         // Query from the mean of the raw tokens.
         var mean = [Float](repeating: 0, count: d)
-        for c in 0..<d {
-            var s = 0.0
-            for i in 0..<n { s += Double(x.scalars[i * d + c]) }
-            mean[c] = Float(s / Double(n))
-        }
+        let ones = [Float](repeating: 1 / Float(n), count: n)
+        x.scalars.withUnsafeBufferPointer { GEMM.multiplyVector(m: n, n: d, a: $0.baseAddress!, transpose: true, x: ones, y: &mean) }
         var query = Tensor(shape: [1, d], scalars: mean)
         let normalized = x.layerNormLastAxis(weight: weights?.normWeight, bias: weights?.normBias, eps: 1e-6)
         var keys = normalized
@@ -79,38 +76,39 @@ public struct SimPoolPooling: PoolingMethod {
             keys = normalized.linear(weight: weights.keyWeight, bias: weights.keyBias)
         }
         let headWidth = d / heads
-        let scale = 1 / (Double(headWidth).squareRoot() * temperature)
-        let minimum = gamma == nil ? 0 : Double(normalized.scalars.min() ?? 0)
+        let scale = Float(1 / (Double(headWidth).squareRoot() * temperature))
+        // Values: X̂ itself, or (X̂ − min + 1e-6)^γ for the power mean.
+        var values = normalized.scalars
+        if let gamma {
+            let shift = 1e-6 - (normalized.scalars.min() ?? 0)
+            for i in values.indices { values[i] += shift }
+            values.withUnsafeMutableBufferPointer { VectorMath.pow($0, Float(gamma)) }
+        }
         var pooled = [Float](repeating: 0, count: d)
         var map = [Double](repeating: 0, count: n)
-        var logits = [Double](repeating: 0, count: n)
-        for h in 0..<heads {
-            let channels = (h * headWidth)..<((h + 1) * headWidth)
-            for i in 0..<n {
-                var dot = 0.0
-                for c in channels { dot += Double(query.scalars[c]) * Double(keys.scalars[i * d + c]) }
-                logits[i] = dot * scale
-            }
-            let top = logits.max() ?? 0
-            var total = 0.0
-            for i in 0..<n {
-                logits[i] = Foundation.exp(logits[i] - top)
-                total += logits[i]
-            }
-            for i in 0..<n {
-                logits[i] /= total
-                map[i] += logits[i] / Double(heads)
-            }
-            for c in channels {
-                var s = 0.0
-                if let gamma {
-                    for i in 0..<n { s += logits[i] * Foundation.pow(Double(normalized.scalars[i * d + c]) - minimum + 1e-6, gamma) }
-                    s = Foundation.pow(s, 1 / gamma) + Double(weights?.beta ?? 0)
-                } else {
-                    for i in 0..<n { s += logits[i] * Double(normalized.scalars[i * d + c]) }
+        var attention = [Float](repeating: 0, count: n)
+        keys.scalars.withUnsafeBufferPointer { k in
+            values.withUnsafeBufferPointer { v in
+                query.scalars.withUnsafeBufferPointer { q in
+                    pooled.withUnsafeMutableBufferPointer { u in
+                        for h in 0..<heads {
+                            let offset = h * headWidth
+                            // logits_i = (k_{i,h} · q_h) · scale, then a softmax over the patches.
+                            GEMM.multiplyVector(m: n, n: headWidth, a: k.baseAddress! + offset, lda: d,
+                                                x: q.baseAddress! + offset, y: &attention, alpha: scale)
+                            attention.withUnsafeMutableBufferPointer { RowOps.softmax($0, columns: n) }
+                            for i in 0..<n { map[i] += Double(attention[i]) / Double(heads) }
+                            // u_h = Σ_i a_i v_{i,h}
+                            GEMM.multiplyVector(m: n, n: headWidth, a: v.baseAddress! + offset, lda: d, transpose: true,
+                                                x: attention, y: u.baseAddress! + offset)
+                        }
+                    }
                 }
-                pooled[c] = Float(s)
             }
+        }
+        if let gamma {
+            let beta = weights?.beta ?? 0
+            pooled = pooled.map { Float(Foundation.pow(Double($0), 1 / gamma)) + beta }
         }
         return PoolingResult(pooled: pooled, map: normalizedMap(map))
     }

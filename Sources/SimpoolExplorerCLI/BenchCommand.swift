@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Imaging
 import ModelRuntime
+import Pooling
 import Tensors
 
 /// `simpool-explorer bench`: median timings of every stage on this machine.
@@ -58,11 +59,27 @@ struct BenchCommand: ParsableCommand {
             }
         }
         ComputeThreads.set(1)
+
+        // Every method on the last layer of this image's trace (16×16×384 for the default model at 224).
+        let trace = loaded.backbone.forward(pixels: input.pixels, height: input.height, width: input.width)
+        let isTransformer = loaded.backbone.summary.family == .vit
+        let poolingInput = PoolingInput(trace: trace, layer: trace.layers.count - 1, isTransformer: isTransformer)
+        let context = MethodCatalog.Context(simpoolWeights: try? SimPoolHead.load(loaded.checkpoint)?.weights,
+                                            isTransformer: isTransformer)
+        var pool: [String: Double] = [:]
+        for specification in try MethodCatalog.parse("all") {
+            guard let method = try? MethodCatalog.make(specification, context: context),
+                  (try? method.pool(poolingInput)) != nil else { continue }
+            pool[method.name] = median(repeats: repeats) { _ = try? method.pool(poolingInput) }
+        }
+        let layerShape = [poolingInput.gridHeight ?? 0, poolingInput.gridWidth ?? 0, poolingInput.channels]
+
         if json {
             let object: [String: Any] = [
                 "model": loaded.name, "architecture": loaded.backbone.summary.name,
                 "resolution": resolution, "input": [input.width, input.height],
                 "load_ms": loadMs, "preprocess_ms": preprocessMs, "forward_ms": forward,
+                "pool_ms": pool, "pool_layer": layerShape,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -72,6 +89,10 @@ struct BenchCommand: ParsableCommand {
             print("decode+prep:  \(format(preprocessMs)) ms")
             for count in threads {
                 print("forward:      \(format(forward[String(count)]!)) ms on \(count) thread\(count == 1 ? "" : "s")")
+            }
+            print("pooling on a \(layerShape.map(String.init).joined(separator: "×")) layer:")
+            for name in MethodCatalog.names where pool[name] != nil {
+                print("  \(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(String(format: "%.3f", pool[name]!)) ms")
             }
         }
     }

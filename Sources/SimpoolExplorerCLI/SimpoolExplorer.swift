@@ -8,7 +8,7 @@ public struct SimpoolExplorer: ParsableCommand {
         commandName: "simpool-explorer",
         abstract: "Explore the attention maps of vision models in the terminal.",
         version: version,
-        subcommands: [InspectCommand.self, ModelsCommand.self, BenchCommand.self]
+        subcommands: [InspectCommand.self, PoolCommand.self, MethodsCommand.self, ModelsCommand.self, BenchCommand.self]
     )
 
     public init() {}

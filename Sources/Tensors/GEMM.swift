@@ -25,6 +25,20 @@ public enum GEMM {
     }
 }
 
+extension GEMM {
+    /// y = alpha · op(A) · x + beta · y for a row-major m×n A (op(A) = Aᵀ when `transpose`).
+    /// Matrix–vector products go to `sgemv`, which reads A in place where `sgemm` would
+    /// first pack it.
+    public static func multiplyVector(
+        m: Int, n: Int, a: UnsafePointer<Float>, lda: Int? = nil, transpose: Bool = false,
+        x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha,
+                    a, Int32(lda ?? n), x, 1, beta, y, 1)
+    }
+}
+
 extension Tensor {
     /// Matrix product `self · other` of rank-2 tensors.
     public func matmul(_ other: Tensor) -> Tensor {

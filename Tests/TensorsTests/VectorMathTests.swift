@@ -95,3 +95,24 @@ struct VectorMathTests {
         #expect(single.2 == double.2)
     }
 }
+
+/// The vector log against libm.
+struct VectorLogTests {
+    @Test func logMatchesLibm() {
+        var values: [Float] = (0..<20_001).map { i in Float(Foundation.pow(10.0, -30 + 60 * Double(i) / 20_000)) }
+        let reference = values.map { Foundation.log(Double($0)) }
+        values.withUnsafeMutableBufferPointer { VectorMath.log($0) }
+        for (got, want) in zip(values, reference) {
+            #expect(abs(Double(got) - want) <= 3e-7 * max(1, abs(want)), "log mismatch: \(got) vs \(want)")
+        }
+    }
+
+    @Test func powIsExpOfScaledLog() {
+        var values: [Float] = [0.5, 1, 2, 3, 10, 1e-6, 7.25]
+        values.withUnsafeMutableBufferPointer { VectorMath.pow($0, 1.25) }
+        for (got, x) in zip(values, [0.5, 1, 2, 3, 10, 1e-6, 7.25]) {
+            let want = Foundation.pow(x, 1.25)
+            #expect(abs(Double(got) - want) <= 1e-6 * want)
+        }
+    }
+}
