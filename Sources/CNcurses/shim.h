@@ -14,5 +14,16 @@ static inline int spx_getmaxx(WINDOW *w) { return getmaxx(w); }
 static inline WINDOW *spx_stdscr(void) { return stdscr; }
 static inline int spx_colors(void) { return COLORS; }
 static inline int spx_color_pairs(void) { return COLOR_PAIRS; }
+static inline attr_t spx_a_bold(void) { return A_BOLD; }
+static inline attr_t spx_a_reverse(void) { return A_REVERSE; }
+static inline attr_t spx_a_normal(void) { return A_NORMAL; }
+
+/* One wide character with attributes and an extended colour pair. */
+static inline int spx_put_cell(int y, int x, wchar_t character, attr_t attributes, int pair) {
+    cchar_t cell;
+    wchar_t text[2] = {character, 0};
+    setcchar(&cell, text, attributes, 0, &pair);
+    return mvadd_wch(y, x, &cell);
+}
 
 #endif

@@ -5,6 +5,10 @@ import Foundation
 public struct ImageNetLabels: Sendable {
     public let names: [String]
 
+    public init(names: [String]) {
+        self.names = names
+    }
+
     public init(path: String) throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

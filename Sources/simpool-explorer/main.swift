@@ -1,3 +1,5 @@
 import SimpoolExplorerCLI
 
+// The terminal driver lives here, the only module that talks to the terminal.
+BrowseCommand.driver = TerminalDriver.run
 SimpoolExplorer.runFromCommandLine()

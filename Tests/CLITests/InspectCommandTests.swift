@@ -49,7 +49,11 @@ struct InspectCommandTests {
 
     @Test func badUsageExitsTwo() throws {
         #expect(try CommandRunner.run(["inspect", "--keys", "many", "x.pt"]).status == 2)
-        #expect(try CommandRunner.run(["no-such-command"]).status == 2)
+        #expect(try CommandRunner.run(["--no-such-flag"]).status == 2)
+        // A word that is no command is a path for the default command, browse.
+        let missing = try CommandRunner.run(["no-such-image.png"])
+        #expect(missing.status == 1)
+        #expect(missing.standardError == "no-such-image.png: no such file\nno images to show\n")
         #expect(try CommandRunner.run(["--help"]).status == 0)
     }
 }

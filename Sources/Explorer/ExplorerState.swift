@@ -1,0 +1,142 @@
+import Backbones
+import Imaging
+import Pooling
+import TerminalCanvas
+
+/// Everything the explorer shows, as a value. The driver turns keys into actions, the
+/// reducer makes the next state, and `FrameComposer` draws a state: no terminal here.
+public struct ExplorerState: Sendable {
+    public enum View: String, CaseIterable, Sendable {
+        case side, map, overlay, image
+
+        var next: View { View.allCases[(View.allCases.firstIndex(of: self)! + 1) % View.allCases.count] }
+    }
+
+    /// One image and what the engine has made of it so far.
+    public struct Entry: Sendable {
+        public enum Status: Sendable {
+            case pending
+            case ready(ImageResult)
+            case failed(String)
+        }
+        public let path: String
+        public var status: Status = .pending
+
+        public var name: String { (path as NSString).lastPathComponent }
+        public var result: ImageResult? { if case .ready(let r) = status { return r } else { return nil } }
+        public var failure: String? { if case .failed(let m) = status { return m } else { return nil } }
+    }
+
+    /// What the model facts the explorer needs.
+    public struct ModelFacts: Sendable {
+        public var name: String
+        public var architecture: String
+        public var layerCount: Int
+        public var heads: Int?
+        public var isTransformer: Bool
+        public var context: MethodCatalog.Context
+
+        public init(name: String, architecture: String, layerCount: Int, heads: Int?, isTransformer: Bool,
+                    context: MethodCatalog.Context) {
+            self.name = name
+            self.architecture = architecture
+            self.layerCount = layerCount
+            self.heads = heads
+            self.isTransformer = isTransformer
+            self.context = context
+        }
+    }
+
+    public var entries: [Entry]
+    public var index = 0
+    public var model: ModelFacts
+    public var methods: [MethodCatalog.Specification]
+    public var methodIndex = 0
+    /// 0-based; the last layer by default.
+    public var layer: Int
+    public var head: HeadSelection = .mean
+    public var thresholdOn = false
+    public var mass: Float = 0.6
+    public var colormap: Colormap = .viridis
+    public var view: View = .side
+    public var opacity: Float = 0.5
+    public var resolution = 224
+    public var filter = ""
+    public var editingFilter = false
+    public var showHelp = false
+    public var columns: Int
+    public var rows: Int
+    public var colorMode: ColorMode
+    public var symbols: SymbolSet
+    public var message: String?
+    public var tick = 0
+    public var quit = false
+
+    public static let resolutions = [224, 336, 448]
+    public static let minimumColumns = 40
+    public static let minimumRows = 12
+
+    public init(paths: [String], model: ModelFacts, columns: Int, rows: Int, colorMode: ColorMode, symbols: SymbolSet,
+                methods: [MethodCatalog.Specification] = MethodCatalog.names.map { .init(name: $0) }) {
+        entries = paths.map { Entry(path: $0) }
+        self.model = model
+        self.methods = methods
+        layer = max(0, model.layerCount - 1)
+        self.columns = columns
+        self.rows = rows
+        self.colorMode = colorMode
+        self.symbols = symbols
+    }
+
+    public var current: Entry? { visibleIndices.contains(index) ? entries[index] : nil }
+    public var method: MethodCatalog.Specification { methods[methodIndex] }
+
+    /// Indices of the images that pass the name filter, in order.
+    public var visibleIndices: [Int] {
+        let needle = filter.lowercased()
+        return entries.indices.filter { needle.isEmpty || entries[$0].name.lowercased().contains(needle) }
+    }
+
+    public var failedNames: [String] { entries.compactMap { $0.failure == nil ? nil : $0.name } }
+
+    /// Images whose forward pass the driver should run now: the current one first, then
+    /// its neighbours, so that moving on feels instant.
+    public var wantedForwards: [Int] {
+        let visible = visibleIndices.filter { entries[$0].failure == nil }
+        guard let position = visible.firstIndex(of: index) else { return visible.first.map { [$0] } ?? [] }
+        var wanted = [visible[position]]
+        if position + 1 < visible.count { wanted.append(visible[position + 1]) }
+        if position > 0 { wanted.append(visible[position - 1]) }
+        return wanted.filter { i in
+            guard let result = entries[i].result else { return true }
+            return result.resolution != resolution
+        }
+    }
+
+    public var isTooSmall: Bool { columns < Self.minimumColumns || rows < Self.minimumRows }
+}
+
+/// The engine's output for one image at one resolution.
+public struct ImageResult: Sendable {
+    public let image: PixelImage
+    public let trace: Trace
+    public let resolution: Int
+    public let inputWidth: Int
+    public let inputHeight: Int
+    public let forwardMilliseconds: Double
+    /// Best class and its probability when the model classifies.
+    public let topLabel: (name: String, probability: Float)?
+
+    public init(image: PixelImage, trace: Trace, resolution: Int, inputWidth: Int, inputHeight: Int,
+                forwardMilliseconds: Double, topLabel: (name: String, probability: Float)?) {
+        self.image = image
+        self.trace = trace
+        self.resolution = resolution
+        self.inputWidth = inputWidth
+        self.inputHeight = inputHeight
+        self.forwardMilliseconds = forwardMilliseconds
+        self.topLabel = topLabel
+    }
+}
+
+import Foundation

@@ -1,0 +1,157 @@
+import Foundation
+import Pooling
+import TerminalCanvas
+
+/// Draws a state: header, panels, status line and hint bar (or the help, or the
+/// "terminal too small" screen). A pure function of the state.
+public enum FrameComposer {
+    public static let hint = "←/→ image  ↑/↓ layer  Tab method  [/] head  -/+ param  t mass  c colour  v view  ? help  q quit"
+
+    public static let helpLines = [
+        "simpool-explorer keys",
+        "",
+        "←/→  h/l      previous / next image",
+        "↑/↓  k/j      deeper / shallower layer",
+        "Tab/S-Tab m/M next / previous pooling method; 1–9 method by number",
+        "[ ]  a        previous / next attention head; a: mean of heads",
+        "- +           the method's parameter (γ, p, r, λ)",
+        "t   , .       threshold at a mass on/off; less / more mass",
+        "c   v   o     colormap; view (side, map, overlay, image); overlay opacity",
+        "r             input resolution (224, 336, 448)",
+        "/             filter images by name (Enter keeps, Esc clears)",
+        "?             this help;  q or Esc: quit",
+        "",
+        "any key closes this help",
+    ]
+
+    public static func frame(_ state: ExplorerState) -> CellGrid {
+        var grid = CellGrid(width: state.columns, height: state.rows)
+        if state.isTooSmall {
+            let lines = ["terminal too small", "need \(ExplorerState.minimumColumns)×\(ExplorerState.minimumRows),",
+                         "have \(state.columns)×\(state.rows)"]
+            for (i, line) in lines.enumerated() {
+                grid.write(line, row: state.rows / 2 - 1 + i, column: max(0, (state.columns - line.count) / 2))
+            }
+            return grid
+        }
+        header(&grid, state)
+        let computation = MapComputation.compute(state)
+        body(&grid, state, computation)
+        status(&grid, state, computation)
+        if state.editingFilter {
+            grid.write("filter: " + state.filter + "▏" + String(repeating: " ", count: state.columns), row: state.rows - 1, column: 0, reverse: true)
+        } else {
+            grid.write(hint + String(repeating: " ", count: max(0, state.columns - hint.count)), row: state.rows - 1, column: 0)
+        }
+        if state.showHelp { help(&grid, state) }
+        return grid
+    }
+
+    static func header(_ grid: inout CellGrid, _ state: ExplorerState) {
+        let visible = state.visibleIndices
+        let position = (visible.firstIndex(of: state.index) ?? 0) + 1
+        var text = " simpool-explorer  [\(position)/\(visible.count)]"
+        if let entry = state.current {
+            text += "  \(entry.name)"
+            if let result = entry.result { text += "  \(result.image.width)×\(result.image.height)" }
+        } else if visible.isEmpty {
+            text += "  no image matches '\(state.filter)'"
+        }
+        grid.write(text.padding(toLength: state.columns, withPad: " ", startingAt: 0), row: 0, column: 0, bold: true, reverse: true)
+    }
+
+    static func body(_ grid: inout CellGrid, _ state: ExplorerState, _ computation: Result<MapComputation, PoolingError>?) {
+        let top = 1, height = state.rows - 3
+        let painter = PanelPainter(rasterizer: Rasterizer(mode: state.colorMode, symbols: state.symbols))
+        guard let entry = state.current else { return }
+        if let failure = entry.failure {
+            grid.write("cannot show \(entry.name): \(failure)", row: top + height / 2, column: 1)
+            return
+        }
+        guard let result = entry.result, let computation else {
+            let spinner = ["|", "/", "-", "\\"][state.tick % 4]
+            grid.write("\(spinner) computing \(entry.name)…", row: top + height / 2, column: max(0, state.columns / 2 - 12))
+            return
+        }
+        let image = result.image
+        var titles: [(String, CellGrid)] = []
+        let panelCount = state.view == .side ? 3 : 1
+        let panelWidth = (state.columns - (panelCount - 1)) / panelCount
+        let panelHeight = height - 2            // a title row above, a legend row below
+        switch computation {
+        case .failure(let error):
+            titles.append(("image", painter.image(image, columns: panelWidth, rows: panelHeight)))
+            grid.write(error.description, row: top + height / 2, column: 1)
+            if state.view == .side || state.view == .image { place(&grid, titles, top: top, width: panelWidth) }
+            return
+        case .success(let map):
+            let values = map.displayValues(threshold: state.thresholdOn ? state.mass : nil)
+            func mapPanel() -> CellGrid {
+                painter.map(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, imageWidth: image.width,
+                            imageHeight: image.height, columns: panelWidth, rows: panelHeight, colormap: state.colormap)
+            }
+            func overlayPanel() -> CellGrid {
+                painter.overlay(image, values: values, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
+                                columns: panelWidth, rows: panelHeight, colormap: state.colormap, opacity: state.opacity)
+            }
+            switch state.view {
+            case .side:
+                titles = [("image", painter.image(image, columns: panelWidth, rows: panelHeight)),
+                          ("map " + map.methodText, mapPanel()), ("overlay", overlayPanel())]
+            case .map: titles = [("map " + map.methodText, mapPanel())]
+            case .overlay: titles = [("overlay " + map.methodText, overlayPanel())]
+            case .image: titles = [("image", painter.image(image, columns: panelWidth, rows: panelHeight))]
+            }
+            place(&grid, titles, top: top, width: panelWidth)
+            if state.view != .image {
+                let legendWidth = min(state.columns, 40)
+                grid.place(painter.legend(width: legendWidth, colormap: state.colormap), row: top + height - 1, column: 0)
+            }
+        }
+    }
+
+    static func place(_ grid: inout CellGrid, _ panels: [(String, CellGrid)], top: Int, width: Int) {
+        for (i, (title, panel)) in panels.enumerated() {
+            let left = i * (width + 1)
+            grid.write(String(title.prefix(width)), row: top, column: left, bold: true)
+            grid.place(panel, row: top + 1, column: left + max(0, (width - panel.width) / 2))
+        }
+    }
+
+    static func status(_ grid: inout CellGrid, _ state: ExplorerState, _ computation: Result<MapComputation, PoolingError>?) {
+        var parts = [state.model.name, state.methodSpecificationText(computation)]
+        parts.append("layer \(state.layer + 1)/\(state.model.layerCount)")
+        if state.model.heads != nil { parts.append("head \(state.head)") }
+        parts.append(state.thresholdOn ? "mass \(String(format: "%.2f", state.mass))" : "mass off")
+        if let result = state.current?.result {
+            parts.append("fwd \(Int(result.forwardMilliseconds.rounded())) ms")
+            if case .success(let map)? = computation { parts.append("pool \(String(format: "%.1f", map.milliseconds)) ms") }
+            if let top = result.topLabel { parts.append("\(top.name) \(Int((top.probability * 100).rounded()))%") }
+        }
+        let failed = state.failedNames
+        if !failed.isEmpty { parts.append("failed: " + failed.joined(separator: ", ")) }
+        var text = " " + parts.joined(separator: " │ ")
+        if let message = state.message { text = " " + message }
+        grid.write(text.padding(toLength: state.columns, withPad: " ", startingAt: 0), row: state.rows - 2, column: 0, reverse: true)
+    }
+
+    static func help(_ grid: inout CellGrid, _ state: ExplorerState) {
+        let width = min(state.columns - 2, (helpLines.map(\.count).max() ?? 0) + 4)
+        let height = min(state.rows - 2, helpLines.count + 2)
+        let left = max(0, (state.columns - width) / 2), top = max(0, (state.rows - height) / 2)
+        for row in 0..<height {
+            grid.write(String(repeating: " ", count: width), row: top + row, column: left, reverse: true)
+        }
+        for (i, line) in helpLines.prefix(height - 2).enumerated() {
+            grid.write(String(line.prefix(width - 4)), row: top + 1 + i, column: left + 2, bold: i == 0, reverse: true)
+        }
+    }
+}
+
+extension ExplorerState {
+    func methodSpecificationText(_ computation: Result<MapComputation, PoolingError>?) -> String {
+        if case .success(let map)? = computation { return map.methodText }
+        if let made = try? MethodCatalog.make(method, context: model.context) { return made.specification }
+        return method.name
+    }
+}

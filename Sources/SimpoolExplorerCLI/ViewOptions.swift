@@ -1,0 +1,108 @@
+import ArgumentParser
+import Explorer
+import Foundation
+import ModelRuntime
+import Pooling
+import TerminalCanvas
+
+/// The options `render` and `browse` share: which model, method, layer and head, and how
+/// to draw.
+struct ViewOptions: ParsableArguments {
+    @Option(help: "A bundled model name or a checkpoint file.")
+    var model = BundledModels.defaultName
+
+    @Option(help: "Pooling method with parameters, e.g. simpool, cls, gem:p=3 (see `methods`).")
+    var method = "simpool"
+
+    @Option(help: "Layer: a 1-based block (ViT) or stage (CNN) index, or last.")
+    var layer = "last"
+
+    @Option(help: "Attention head: a 1-based index or mean.")
+    var head = "mean"
+
+    @Option(help: "γ for the SimPool methods.")
+    var gamma: Double?
+
+    @Option(help: "Threshold the map at this attention mass (0–1], as DINO does.")
+    var mass: Float?
+
+    @Option(help: "Shorter image side fed to the model.")
+    var resolution = 224
+
+    @Option(help: "truecolor, 256, 16 or none (default: from NO_COLOR, COLORTERM and the terminal).")
+    var color: ColorMode?
+
+    @Option(help: "half (two pixels per cell) or ascii.")
+    var symbols: SymbolSet = .half
+
+    @Option(help: "viridis, inferno, magma, turbo or gray.")
+    var colormap: Colormap = .viridis
+
+    func validate() throws {
+        guard resolution > 0 else { throw ValidationError("--resolution must be positive") }
+        if let mass, !(mass > 0 && mass <= 1) { throw ValidationError("--mass must be in (0, 1]") }
+        if let gamma, gamma <= 0 { throw ValidationError("--gamma must be positive") }
+        _ = try specification()
+        _ = try headSelection()
+        if layer != "last" && Int(layer).map({ $0 < 1 }) ?? true { throw ValidationError("--layer must be a positive number or last") }
+    }
+
+    func specification() throws -> MethodCatalog.Specification {
+        do {
+            var parsed = try MethodCatalog.parse(method)
+            guard parsed.count == 1 else { throw ValidationError("--method takes one method here") }
+            if let gamma, parsed[0].name.hasPrefix("simpool"), parsed[0].parameters["gamma"] == nil {
+                parsed[0].parameters["gamma"] = gamma
+            }
+            return parsed[0]
+        } catch let error as PoolingError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func headSelection() throws -> HeadSelection {
+        if head == "mean" { return .mean }
+        guard let index = Int(head), index >= 1 else { throw ValidationError("--head must be a positive number or mean") }
+        return .index(index - 1)
+    }
+
+    /// 0-based layer for a model with `count` layers.
+    func layerIndex(count: Int) throws -> Int {
+        if layer == "last" { return count - 1 }
+        let value = Int(layer)!
+        guard value <= count else { throw ValidationError("--layer \(value): the model has \(count) layers") }
+        return value - 1
+    }
+
+    func colorMode(terminfoColors: Int?) -> ColorMode {
+        ColorMode.detect(flag: color, environment: ProcessInfo.processInfo.environment, terminfoColors: terminfoColors)
+    }
+
+    /// Loads the model and what the explorer needs to know about it; errors as one line.
+    func loadModel() throws -> (LoadedModel, ExplorerState.ModelFacts) {
+        let loaded: LoadedModel
+        do {
+            loaded = try LoadedModel.load(model, resolution: resolution)
+        } catch {
+            StandardError.write(String(describing: error))
+            throw ExitCode(ExitStatus.inputFailed)
+        }
+        let summary = loaded.backbone.summary
+        var context = MethodCatalog.Context(isTransformer: summary.family == .vit)
+        if let head = try? SimPoolHead.load(loaded.checkpoint) {
+            context.simpoolWeights = head.weights
+            context.checkpointGamma = head.gamma
+        }
+        let facts = ExplorerState.ModelFacts(name: loaded.name.hasSuffix(".safetensors") || loaded.name.contains("/")
+                                                ? (loaded.name as NSString).lastPathComponent : loaded.name,
+                                             architecture: summary.name, layerCount: summary.layerCount,
+                                             heads: summary.heads, isTransformer: summary.family == .vit, context: context)
+        return (loaded, facts)
+    }
+
+}
+
+extension ColorMode: ExpressibleByArgument {}
+extension SymbolSet: ExpressibleByArgument {}
+extension Colormap: ExpressibleByArgument {}
+extension ExplorerState.View: ExpressibleByArgument {}
