@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
         .target(name: "TerminalCanvas", dependencies: ["Imaging"], swiftSettings: optimized),
         .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging", "Pooling"]),
-        .target(name: "Explorer", dependencies: ["Backbones", "Imaging", "Pooling", "TerminalCanvas", "ModelRuntime", "Checkpoints"]),
+        .target(name: "Explorer", dependencies: ["Backbones", "Imaging", "Pooling", "TerminalCanvas", "ModelRuntime", "Checkpoints"],
+                swiftSettings: optimized),
         .target(
             name: "SimpoolExplorerCLI",
             dependencies: [
@@ -64,6 +65,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Tensors", "Imaging", "ModelRuntime", "TestSupport"]),
         .testTarget(name: "PoolingTests", dependencies: ["Pooling", "Tensors", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TerminalCanvas", "Backbones", "Checkpoints", "Imaging", "Pooling", "TestSupport"]),
+        .testTarget(name: "TerminalCanvasTests", dependencies: ["TerminalCanvas", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "TestSupport"]),
     ]

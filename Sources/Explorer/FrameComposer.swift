@@ -86,21 +86,21 @@ public enum FrameComposer {
             return
         case .success(let map):
             let values = map.displayValues(threshold: state.thresholdOn ? state.mass : nil)
+            let fitted = painter.fitted(image, columns: panelWidth, rows: panelHeight)
             func mapPanel() -> CellGrid {
                 painter.map(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, imageWidth: image.width,
                             imageHeight: image.height, columns: panelWidth, rows: panelHeight, colormap: state.colormap)
             }
             func overlayPanel() -> CellGrid {
-                painter.overlay(image, values: values, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
-                                columns: panelWidth, rows: panelHeight, colormap: state.colormap, opacity: state.opacity)
+                painter.overlay(fitted, values: values, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
+                                colormap: state.colormap, opacity: state.opacity)
             }
             switch state.view {
             case .side:
-                titles = [("image", painter.image(image, columns: panelWidth, rows: panelHeight)),
-                          ("map " + map.methodText, mapPanel()), ("overlay", overlayPanel())]
+                titles = [("image", painter.image(fitted)), ("map " + map.methodText, mapPanel()), ("overlay", overlayPanel())]
             case .map: titles = [("map " + map.methodText, mapPanel())]
             case .overlay: titles = [("overlay " + map.methodText, overlayPanel())]
-            case .image: titles = [("image", painter.image(image, columns: panelWidth, rows: panelHeight))]
+            case .image: titles = [("image", painter.image(fitted))]
             }
             place(&grid, titles, top: top, width: panelWidth)
             if state.view != .image {
@@ -123,13 +123,13 @@ public enum FrameComposer {
         parts.append("layer \(state.layer + 1)/\(state.model.layerCount)")
         if state.model.heads != nil { parts.append("head \(state.head)") }
         parts.append(state.thresholdOn ? "mass \(String(format: "%.2f", state.mass))" : "mass off")
+        let failed = state.failedNames
+        if !failed.isEmpty { parts.append("failed: " + failed.joined(separator: ", ")) }
         if let result = state.current?.result {
             parts.append("fwd \(Int(result.forwardMilliseconds.rounded())) ms")
             if case .success(let map)? = computation { parts.append("pool \(String(format: "%.1f", map.milliseconds)) ms") }
             if let top = result.topLabel { parts.append("\(top.name) \(Int((top.probability * 100).rounded()))%") }
         }
-        let failed = state.failedNames
-        if !failed.isEmpty { parts.append("failed: " + failed.joined(separator: ", ")) }
         var text = " " + parts.joined(separator: " │ ")
         if let message = state.message { text = " " + message }
         grid.write(text.padding(toLength: state.columns, withPad: " ", startingAt: 0), row: state.rows - 2, column: 0, reverse: true)

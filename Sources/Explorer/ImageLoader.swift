@@ -31,7 +31,7 @@ public struct ImageLoader: Sendable {
                            inputWidth: input.width, inputHeight: input.height, forwardMilliseconds: milliseconds, topLabel: top)
     }
 
-    static func displayCopy(_ image: PixelImage) -> PixelImage {
+    public static func displayCopy(_ image: PixelImage) -> PixelImage {
         let side = max(image.width, image.height)
         guard side > displaySide else { return image }
         let scale = Double(displaySide) / Double(side)

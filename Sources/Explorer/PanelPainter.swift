@@ -25,11 +25,28 @@ public struct PanelPainter: Sendable {
         return (fittedColumns, fittedRows, fittedRows * rasterizer.pixelsPerCell)
     }
 
-    public func image(_ image: PixelImage, columns: Int, rows: Int) -> CellGrid {
+    /// The image resampled to the pixels of its box: computed once per frame and shared by
+    /// the image and overlay panels.
+    public struct Fitted: Sendable {
+        public let columns: Int
+        public let rows: Int
+        public let pixels: [RGB]
+    }
+
+    public func fitted(_ image: PixelImage, columns: Int, rows: Int) -> Fitted {
         let box = fit(imageWidth: image.width, imageHeight: image.height, columns: columns, rows: rows)
-        guard box.columns > 0 else { return CellGrid(width: 0, height: 0) }
+        guard box.columns > 0 else { return Fitted(columns: 0, rows: 0, pixels: []) }
         let pixels = Resampler.resize(image.rgb(), width: box.columns, height: box.pixelRows, filter: .bilinear).rgbPixels
-        return rasterizer.cells(rgb: pixels, columns: box.columns, rows: box.rows)
+        return Fitted(columns: box.columns, rows: box.rows, pixels: pixels)
+    }
+
+    public func image(_ image: PixelImage, columns: Int, rows: Int) -> CellGrid {
+        self.image(fitted(image, columns: columns, rows: rows))
+    }
+
+    public func image(_ fitted: Fitted) -> CellGrid {
+        guard fitted.columns > 0 else { return CellGrid(width: 0, height: 0) }
+        return rasterizer.cells(rgb: fitted.pixels, columns: fitted.columns, rows: fitted.rows)
     }
 
     /// A map on its patch grid, upsampled (nearest: one block per patch) to the image's shape.
@@ -45,13 +62,18 @@ public struct PanelPainter: Sendable {
     /// The image with the colormapped map blended over it at `opacity`.
     public func overlay(_ image: PixelImage, values: [Float], gridHeight: Int, gridWidth: Int,
                         columns: Int, rows: Int, colormap: Colormap, opacity: Float) -> CellGrid {
-        let box = fit(imageWidth: image.width, imageHeight: image.height, columns: columns, rows: rows)
-        guard box.columns > 0 else { return CellGrid(width: 0, height: 0) }
-        let pixels = Resampler.resize(image.rgb(), width: box.columns, height: box.pixelRows, filter: .bilinear).rgbPixels
+        overlay(fitted(image, columns: columns, rows: rows), values: values, gridHeight: gridHeight,
+                gridWidth: gridWidth, colormap: colormap, opacity: opacity)
+    }
+
+    public func overlay(_ fitted: Fitted, values: [Float], gridHeight: Int, gridWidth: Int,
+                        colormap: Colormap, opacity: Float) -> CellGrid {
+        guard fitted.columns > 0 else { return CellGrid(width: 0, height: 0) }
+        let pixelRows = fitted.rows * rasterizer.pixelsPerCell
         let field = MapProcessing.nearest(values, gridHeight: gridHeight, gridWidth: gridWidth,
-                                          height: box.pixelRows, width: box.columns)
-        let blended = zip(pixels, field).map { $0.blended(with: colormap.color($1), amount: opacity * $1) }
-        return rasterizer.cells(rgb: blended, columns: box.columns, rows: box.rows)
+                                          height: pixelRows, width: fitted.columns)
+        let blended = zip(fitted.pixels, field).map { $0.blended(with: colormap.color($1), amount: opacity * $1) }
+        return rasterizer.cells(rgb: blended, columns: fitted.columns, rows: fitted.rows)
     }
 
     /// A colour scale: `low ▮▮▮…▮ high`.

@@ -31,7 +31,7 @@ public struct RGB: Equatable, Hashable, Sendable {
         // Weighted Euclidean ("redmean") distance: cheap and close to perceived difference.
         let mean = (Int(r) + Int(other.r)) / 2
         let dr = Int(r) - Int(other.r), dg = Int(g) - Int(other.g), db = Int(b) - Int(other.b)
-        return ((512 + mean) * dr * dr >> 8) + 4 * dg * dg + ((767 - mean) * db * db >> 8)
+        return (((512 + mean) * dr * dr) >> 8) + 4 * dg * dg + (((767 - mean) * db * db) >> 8)
     }
 
     /// (1 − t)·self + t·other, rounded.

@@ -19,7 +19,14 @@ enum TerminalDriver {
         ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount)
         let screen = Screen()
         installSignalHandlers()
-        defer { screen.close() }
+        defer {
+            // Leave at once: a forward pass may still be running on the worker, and the
+            // orderly exit path would wait for (or deadlock with) BLAS's threads. Nothing is
+            // left unwritten: the explorer keeps no files open.
+            screen.close()
+            fflush(nil)
+            _exit(0)
+        }
 
         let worker = ForwardWorker(loader: configuration.loader)
         var state = configuration.makeState(screen.columns, screen.rows, screen.colorCount)
@@ -28,14 +35,19 @@ enum TerminalDriver {
             state.colorMode = .palette256
         }
         var lastFrame: CellGrid?
+        var dirty = true
         while !state.quit && stopRequested == 0 {
             for index in state.wantedForwards {
                 worker.request(index: index, path: state.entries[index].path, resolution: state.resolution)
             }
-            let frame = FrameComposer.frame(state)
-            if frame != lastFrame {
-                screen.draw(frame, mode: state.colorMode)
-                lastFrame = frame
+            // Frames are composed only after something happened; idle ticks cost nothing.
+            if dirty {
+                let frame = FrameComposer.frame(state)
+                if frame != lastFrame {
+                    screen.draw(frame, mode: state.colorMode)
+                    lastFrame = frame
+                }
+                dirty = false
             }
             var actions: [ExplorerAction] = []
             switch screen.readInput() {
@@ -46,6 +58,7 @@ enum TerminalDriver {
             }
             actions += worker.drain()
             for action in actions { state = Reducer.reduce(state, action) }
+            dirty = !actions.isEmpty
         }
         return 0
     }
