@@ -111,37 +111,30 @@ def make_timm():
                os.path.join(OUT, "simpool_vit.pth.tar"))
 
     # ResNet-18's layout (basic blocks, [2, 2, 2, 2]) at a quarter of the width, so that
-    # the committed checkpoint stays small; a ResNet-50-layout one covers bottlenecks.
-    model = ResNet(block=BasicBlock, layers=(2, 2, 2, 2), stem_width=16, channels=(16, 32, 64, 128), num_classes=10).eval()
-    randomise(model, 7)
-    x = torch.randn(1, 3, 64, 80, generator=torch.Generator().manual_seed(107))
-    stages = []
-    hooks = [getattr(model, "layer%d" % i).register_forward_hook(lambda m, i, o: stages.append(o[0].detach().clone())) for i in range(1, 5)]
-    with torch.no_grad():
-        logits = model(x)
-    for h in hooks:
-        h.remove()
-    torch.save(model.state_dict(), os.path.join(OUT, "resnet18.pth"))
-    reference = {"input": x[0].contiguous(), "logits": logits[0].contiguous()}
-    for i, s in enumerate(stages):
-        reference["stage%d" % i] = s.permute(1, 2, 0).reshape(-1, s.shape[0]).contiguous()   # [h·w, C]
-    save_file(reference, os.path.join(OUT, "resnet18.reference.safetensors"))
+    # the committed checkpoint stays small; a ResNet-50-layout one covers bottlenecks and,
+    # saved in the legacy format, the other reader.
+    save_resnet("resnet18", ResNet(block=BasicBlock, layers=(2, 2, 2, 2), stem_width=16, channels=(16, 32, 64, 128),
+                                   num_classes=10), seed=7, size=(64, 80), legacy=False)
+    save_resnet("resnet50_layout", ResNet(block=Bottleneck, layers=(3, 4, 6, 3), stem_width=8, channels=(8, 16, 32, 64),
+                                          num_classes=7), seed=8, size=(48, 56), legacy=True)
 
-    # Bottleneck blocks ([3, 4, 6, 3] as ResNet-50), narrow, saved in the legacy format.
-    model = ResNet(block=Bottleneck, layers=(3, 4, 6, 3), stem_width=8, channels=(8, 16, 32, 64), num_classes=7).eval()
-    randomise(model, 8)
-    x = torch.randn(1, 3, 48, 56, generator=torch.Generator().manual_seed(108))
+
+def save_resnet(name, model, seed, size, legacy):
+    """Random weights as a .pth checkpoint, and the four stage outputs ([h·w, C]) and logits."""
+    model = model.eval()
+    randomise(model, seed)
+    x = torch.randn(1, 3, *size, generator=torch.Generator().manual_seed(100 + seed))
     stages = []
     hooks = [getattr(model, "layer%d" % i).register_forward_hook(lambda m, i, o: stages.append(o[0].detach().clone())) for i in range(1, 5)]
     with torch.no_grad():
         logits = model(x)
     for h in hooks:
         h.remove()
-    torch.save(model.state_dict(), os.path.join(OUT, "resnet50_layout.pth"), _use_new_zipfile_serialization=False)
+    torch.save(model.state_dict(), os.path.join(OUT, name + ".pth"), _use_new_zipfile_serialization=not legacy)
     reference = {"input": x[0].contiguous(), "logits": logits[0].contiguous()}
     for i, s in enumerate(stages):
         reference["stage%d" % i] = s.permute(1, 2, 0).reshape(-1, s.shape[0]).contiguous()
-    save_file(reference, os.path.join(OUT, "resnet50_layout.reference.safetensors"))
+    save_file(reference, os.path.join(OUT, name + ".reference.safetensors"))
 
 
 def make_dinov2():

@@ -86,22 +86,8 @@ public enum FrameComposer {
             return
         case .success(let map):
             let values = map.displayValues(threshold: state.thresholdOn ? state.mass : nil)
-            let fitted = painter.fitted(image, columns: panelWidth, rows: panelHeight)
-            func mapPanel() -> CellGrid {
-                painter.map(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, imageWidth: image.width,
-                            imageHeight: image.height, columns: panelWidth, rows: panelHeight, colormap: state.colormap)
-            }
-            func overlayPanel() -> CellGrid {
-                painter.overlay(fitted, values: values, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
-                                colormap: state.colormap, opacity: state.opacity)
-            }
-            switch state.view {
-            case .side:
-                titles = [("image", painter.image(fitted)), ("map " + map.methodText, mapPanel()), ("overlay", overlayPanel())]
-            case .map: titles = [("map " + map.methodText, mapPanel())]
-            case .overlay: titles = [("overlay " + map.methodText, overlayPanel())]
-            case .image: titles = [("image", painter.image(fitted))]
-            }
+            titles = painter.panels(view: state.view, image: image, map: map, values: values, columns: panelWidth,
+                                    rows: panelHeight, colormap: state.colormap, opacity: state.opacity).map { ($0.title, $0.grid) }
             place(&grid, titles, top: top, width: panelWidth)
             if state.view != .image {
                 let legendWidth = min(state.columns, 40)

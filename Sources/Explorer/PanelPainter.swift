@@ -76,6 +76,25 @@ public struct PanelPainter: Sendable {
         return rasterizer.cells(rgb: blended, columns: fitted.columns, rows: fitted.rows)
     }
 
+    /// The titled panels of a view: image | map | overlay side by side, or one of them.
+    public func panels(view: ExplorerState.View, image: PixelImage, map: MapComputation, values: [Float],
+                       columns: Int, rows: Int, colormap: Colormap, opacity: Float) -> [(title: String, grid: CellGrid)] {
+        let fitted = self.fitted(image, columns: columns, rows: rows)
+        func mapPanel() -> CellGrid {
+            self.map(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, imageWidth: image.width,
+                     imageHeight: image.height, columns: columns, rows: rows, colormap: colormap)
+        }
+        func overlayPanel() -> CellGrid {
+            overlay(fitted, values: values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, colormap: colormap, opacity: opacity)
+        }
+        switch view {
+        case .side: return [("image", self.image(fitted)), ("map " + map.methodText, mapPanel()), ("overlay", overlayPanel())]
+        case .map: return [("map " + map.methodText, mapPanel())]
+        case .overlay: return [("overlay " + map.methodText, overlayPanel())]
+        case .image: return [("image", self.image(fitted))]
+        }
+    }
+
     /// A colour scale: `low ▮▮▮…▮ high`.
     public func legend(width: Int, colormap: Colormap) -> CellGrid {
         let barWidth = max(1, width - 9)

@@ -22,21 +22,8 @@ public enum StillRenderer {
         let panelWidth = (state.columns - (count - 1)) / count
         let box = painter.fit(imageWidth: image.width, imageHeight: image.height, columns: panelWidth, rows: 10_000)
         let values = map.displayValues(threshold: state.thresholdOn ? state.mass : nil)
-        func mapPanel() -> CellGrid {
-            painter.map(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, imageWidth: image.width,
-                        imageHeight: image.height, columns: panelWidth, rows: box.rows, colormap: state.colormap)
-        }
-        func overlayPanel() -> CellGrid {
-            painter.overlay(image, values: values, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
-                            columns: panelWidth, rows: box.rows, colormap: state.colormap, opacity: state.opacity)
-        }
-        let panels: [CellGrid]
-        switch state.view {
-        case .side: panels = [painter.image(image, columns: panelWidth, rows: box.rows), mapPanel(), overlayPanel()]
-        case .map: panels = [mapPanel()]
-        case .overlay: panels = [overlayPanel()]
-        case .image: panels = [painter.image(image, columns: panelWidth, rows: box.rows)]
-        }
+        let panels = painter.panels(view: state.view, image: image, map: map, values: values, columns: panelWidth,
+                                    rows: box.rows, colormap: state.colormap, opacity: state.opacity).map(\.grid)
         var grid = CellGrid(width: count * panelWidth + (count - 1), height: box.rows + 2)
         for (i, panel) in panels.enumerated() { grid.place(panel, row: 0, column: i * (panelWidth + 1)) }
         grid.place(painter.legend(width: min(grid.width, 40), colormap: state.colormap), row: box.rows, column: 0)

@@ -38,13 +38,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let imagePath = try image ?? defaultImage()
-        let loaded: LoadedModel
-        do {
-            loaded = try LoadedModel.load(model, resolution: resolution)
-        } catch {
-            StandardError.write(String(describing: error))
-            throw ExitCode(ExitStatus.inputFailed)
-        }
+        let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
         let loadMs = median(repeats: max(3, repeats / 2)) { _ = try? LoadedModel.load(model, resolution: resolution) }
         let decoded = try ImageDecoder.decode(path: imagePath)
         let input = loaded.preprocessor.prepare(decoded)

@@ -80,13 +80,7 @@ struct ViewOptions: ParsableArguments {
 
     /// Loads the model and what the explorer needs to know about it; errors as one line.
     func loadModel() throws -> (LoadedModel, ExplorerState.ModelFacts) {
-        let loaded: LoadedModel
-        do {
-            loaded = try LoadedModel.load(model, resolution: resolution)
-        } catch {
-            StandardError.write(String(describing: error))
-            throw ExitCode(ExitStatus.inputFailed)
-        }
+        let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
         let summary = loaded.backbone.summary
         var context = MethodCatalog.Context(isTransformer: summary.family == .vit)
         if let head = try? SimPoolHead.load(loaded.checkpoint) {
@@ -106,3 +100,15 @@ extension ColorMode: ExpressibleByArgument {}
 extension SymbolSet: ExpressibleByArgument {}
 extension Colormap: ExpressibleByArgument {}
 extension ExplorerState.View: ExpressibleByArgument {}
+
+extension LoadedModel {
+    /// Loads a model; a failure is written as its one line and ends the command with status 1.
+    static func loadReportingFailure(_ nameOrPath: String, resolution: Int) throws -> LoadedModel {
+        do {
+            return try LoadedModel.load(nameOrPath, resolution: resolution)
+        } catch {
+            StandardError.write(String(describing: error))
+            throw ExitCode(ExitStatus.inputFailed)
+        }
+    }
+}
