@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TerminalCanvas", "Backbones", "Checkpoints", "Imaging", "Pooling", "TestSupport"]),
         .testTarget(name: "TerminalCanvasTests", dependencies: ["TerminalCanvas", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "Explorer", "Imaging", "ModelRuntime", "Pooling",
+                                                     "TerminalCanvas", "Checkpoints", "TestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Backbones
 import Dispatch
 import ModelRuntime
 import Pooling
@@ -10,14 +11,27 @@ public struct MapComputation: Sendable {
     public let methodText: String
     public let milliseconds: Double
 
+    public init(result: PoolingResult, gridHeight: Int, gridWidth: Int, methodText: String, milliseconds: Double) {
+        self.result = result
+        self.gridHeight = gridHeight
+        self.gridWidth = gridWidth
+        self.methodText = methodText
+        self.milliseconds = milliseconds
+    }
+
     /// nil with a reason when the method cannot run on this layer.
     public static func compute(_ state: ExplorerState) -> Result<MapComputation, PoolingError>? {
         guard let result = state.current?.result else { return nil }
-        let trace = result.trace
-        let layer = min(state.layer, trace.layers.count - 1)
-        let input = PoolingInput(trace: trace, layer: layer, head: state.head, isTransformer: state.model.isTransformer)
+        return compute(trace: result.trace, specification: state.method, context: state.model.context,
+                       layer: state.layer, head: state.head, isTransformer: state.model.isTransformer)
+    }
+
+    /// One method on one layer (0-based, clamped to the trace) and head of a trace.
+    public static func compute(trace: Trace, specification: MethodCatalog.Specification, context: MethodCatalog.Context,
+                               layer: Int, head: HeadSelection, isTransformer: Bool) -> Result<MapComputation, PoolingError> {
+        let input = PoolingInput(trace: trace, layer: min(layer, trace.layers.count - 1), head: head, isTransformer: isTransformer)
         do {
-            let method = try MethodCatalog.make(state.method, context: state.model.context)
+            let method = try MethodCatalog.make(specification, context: context)
             let start = DispatchTime.now().uptimeNanoseconds
             let pooled = try method.pool(input)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

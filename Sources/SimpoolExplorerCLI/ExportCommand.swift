@@ -1,0 +1,291 @@
+import ArgumentParser
+import Checkpoints
+import Dispatch
+import Explorer
+import Foundation
+import Imaging
+import ModelRuntime
+import Pooling
+import Tensors
+import TerminalCanvas
+
+/// `simpool-explorer export PATH… --out DIR`: maps as files, for many images and methods.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write maps as files: <image stem>.<method>.L<layer>.<head>.<ext>.")
+
+    @Argument(help: "Images, folders or glob patterns.")
+    var paths: [String]
+
+    @Option(help: "The folder the files go to (created if missing).")
+    var out: String
+
+    @Option(help: "A bundled model name or a checkpoint file.")
+    var model = BundledModels.defaultName
+
+    @Option(help: "Methods with parameters, comma-separated, or all.")
+    var method = "simpool"
+
+    @Option(help: "Layer: a 1-based index, last or all.")
+    var layer = "last"
+
+    @Option(help: "Head for the [CLS] method: a 1-based index, mean or all.")
+    var head = "mean"
+
+    @Option(help: "Comma-separated: png, overlay, npy, csv, json, ansi.")
+    var format = "png,npy,json"
+
+    @Option(help: "grid (one value per patch) or image (the image's size) for png, npy and csv.")
+    var size = "grid"
+
+    @Option(help: "Threshold the maps at this attention mass before writing png/overlay/ansi.")
+    var mass: Float?
+
+    @Option(help: "Shorter image side fed to the model.")
+    var resolution = 224
+
+    @Option(help: "viridis, inferno, magma, turbo or gray.")
+    var colormap: Colormap = .viridis
+
+    @Flag(help: "Overwrite existing files (otherwise they are kept and named).")
+    var force = false
+
+    @Option(help: "K/N: process every N-th image from the K-th (0-based) of the sorted list.")
+    var shard: String?
+
+    @Option(help: "Images processed at once.")
+    var jobs = 1
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard size == "grid" || size == "image" else { throw ValidationError("--size is grid or image") }
+        if let shard, ExportPlan.parseShard(shard) == nil { throw ValidationError("--shard must be K/N with 0 ≤ K < N") }
+        for name in format.split(separator: ",") where ExportPlan.Format(rawValue: String(name)) == nil {
+            throw ValidationError("unknown format '\(name)' (png, overlay, npy, csv, json, ansi)")
+        }
+        if layer != "last" && layer != "all" && (Int(layer) ?? 0) < 1 { throw ValidationError("--layer must be a number, last or all") }
+        if head != "mean" && head != "all" && (Int(head) ?? 0) < 1 { throw ValidationError("--head must be a number, mean or all") }
+        if let mass, !(mass > 0 && mass <= 1) { throw ValidationError("--mass must be in (0, 1]") }
+        do { _ = try MethodCatalog.parse(method) } catch let error as PoolingError { throw ValidationError(error.description) }
+    }
+
+    func run() throws {
+        let expansion = ImageList.expand(paths)
+        var failures = expansion.problems
+        for problem in expansion.problems { StandardError.write(problem) }
+        var images = expansion.images.sorted()
+        if let shard, let (k, n) = ExportPlan.parseShard(shard) { images = ExportPlan.shard(images, index: k, count: n) }
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            StandardError.write("\(out): cannot create the output folder")
+            throw ExitCode(ExitStatus.inputFailed)
+        }
+        let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
+        let summary = loaded.backbone.summary
+        var context = MethodCatalog.Context(isTransformer: summary.family == .vit)
+        if let learned = try? SimPoolHead.load(loaded.checkpoint) {
+            context.simpoolWeights = learned.weights
+            context.checkpointGamma = learned.gamma
+        }
+        let specifications = try MethodCatalog.parse(method)
+        let layers: [Int] = layer == "all" ? Array(0..<summary.layerCount)
+            : layer == "last" ? [summary.layerCount - 1] : [Int(layer)! - 1]
+        if let last = layers.last, last >= summary.layerCount {
+            throw ValidationError("--layer \(last + 1): the model has \(summary.layerCount) layers")
+        }
+        let heads: [HeadSelection] = head == "all" ? [.mean] + (0..<(summary.heads ?? 0)).map(HeadSelection.index)
+            : head == "mean" ? [.mean] : [.index(Int(head)! - 1)]
+        let formats = format.split(separator: ",").compactMap { ExportPlan.Format(rawValue: String($0)) }
+        let job = ExportJob(loader: ImageLoader(model: loaded, labels: nil), modelName: model, architecture: summary.name,
+                            context: context, isTransformer: summary.family == .vit, specifications: specifications,
+                            layers: layers, heads: heads, formats: formats, imageSize: size == "image", mass: mass,
+                            resolution: resolution, colormap: colormap, force: force, out: out)
+
+        if jobs > 1 { ComputeThreads.set(1) } else { ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        let progress = Progress(total: images.count)
+        let tally = Tally()
+        let queue = DispatchQueue(label: "simpool-explorer.export", attributes: .concurrent)
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: jobs)
+        for image in images {
+            slots.wait()
+            group.enter()
+            queue.async {
+                let outcome = job.export(image)
+                tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
+                slots.signal()
+                group.leave()
+            }
+        }
+        group.wait()
+        progress.finish()
+        let (written, skipped, failed) = (tally.written, tally.skipped, tally.failed)
+        for path in skipped { StandardError.write("\(path): exists; kept (use --force to overwrite)") }
+        failures += failed
+        StandardError.write("exported \(images.count - failed.count) of \(images.count) images: \(written) files written"
+                            + (skipped.isEmpty ? "" : ", \(skipped.count) kept") + " in \(out)")
+        if !failures.isEmpty { throw ExitCode(ExitStatus.inputFailed) }
+    }
+}
+
+/// Everything one image's export needs; safe to run from several threads.
+struct ExportJob: @unchecked Sendable {
+    struct Outcome {
+        var written = 0
+        var skipped: [String] = []
+        var failure: String?
+    }
+
+    let loader: ImageLoader
+    let modelName: String
+    let architecture: String
+    let context: MethodCatalog.Context
+    let isTransformer: Bool
+    let specifications: [MethodCatalog.Specification]
+    let layers: [Int]
+    let heads: [HeadSelection]
+    let formats: [ExportPlan.Format]
+    let imageSize: Bool
+    let mass: Float?
+    let resolution: Int
+    let colormap: Colormap
+    let force: Bool
+    let out: String
+
+    func export(_ path: String) -> Outcome {
+        var outcome = Outcome()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result: ImageResult
+        let original: PixelImage
+        do {
+            original = try ImageDecoder.decode(path: path).rgb()
+            result = try loader.load(path: path, resolution: resolution)
+        } catch {
+            StandardError.write(String(describing: error))
+            outcome.failure = String(describing: error)
+            return outcome
+        }
+        let size = imageSize ? (width: original.width, height: original.height) : nil
+        for specification in specifications {
+            for layer in layers {
+                for head in (specification.name == "cls" ? heads : [.mean]) {
+                    let computed = MapComputation.compute(trace: result.trace, specification: specification, context: context,
+                                                          layer: layer, head: head, isTransformer: isTransformer)
+                    guard case .success(let map) = computed else {
+                        if case .failure(let error) = computed {
+                            StandardError.write("\(path): \(error.description)")
+                            outcome.failure = "\(path): \(error.description)"
+                        }
+                        continue
+                    }
+                    for format in formats {
+                        let name = ExportPlan.fileName(imagePath: path, method: map.methodText, layer: layer, head: head, format: format)
+                        let target = (out as NSString).appendingPathComponent(name)
+                        do {
+                            let bytes = try self.bytes(format, map: map, result: result, original: original, path: path,
+                                                       layer: layer, head: head, size: size, start: start)
+                            switch try AtomicFile.write(bytes, to: target, overwrite: force) {
+                            case .written: outcome.written += 1
+                            case .skippedExisting: outcome.skipped.append(target)
+                            }
+                        } catch {
+                            StandardError.write(String(describing: error))
+                            outcome.failure = String(describing: error)
+                        }
+                    }
+                }
+            }
+        }
+        return outcome
+    }
+
+    private func bytes(_ format: ExportPlan.Format, map: MapComputation, result: ImageResult, original: PixelImage, path: String,
+                       layer: Int, head: HeadSelection, size: (width: Int, height: Int)?, start: UInt64) throws -> [UInt8] {
+        let thresholded = thresholdedMap(map)
+        switch format {
+        case .png: return try MapFiles.png(thresholded, size: size, colormap: colormap)
+        case .overlay: return try MapFiles.overlay(thresholded, image: original, colormap: colormap, opacity: 0.5)
+        case .npy: return MapFiles.npy(map, size: size)
+        case .csv: return MapFiles.csv(map, size: size)
+        case .ansi:
+            var state = ExplorerState(paths: [path], model: .init(name: modelName, architecture: architecture,
+                                                                  layerCount: result.trace.layers.count, heads: nil,
+                                                                  isTransformer: isTransformer, context: context),
+                                      columns: 80, rows: 1, colorMode: .truecolor, symbols: .half,
+                                      methods: [try MethodCatalog.parse(map.methodText)[0]])
+            state.entries[0].status = .ready(result)
+            state.layer = layer
+            state.head = head
+            state.colormap = colormap
+            if let mass { state.thresholdOn = true; state.mass = mass }
+            return Array(try StillRenderer.render(state).utf8)
+        case .json:
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            let object: [String: Any] = [
+                "image": path, "model": modelName, "architecture": architecture,
+                "method": map.methodText, "method_name": map.methodText.split(separator: ":").first.map(String.init) ?? map.methodText,
+                "layer": layer + 1, "head": ExportPlan.headTag(head), "grid": [map.gridHeight, map.gridWidth],
+                "input_size": [result.inputWidth, result.inputHeight], "image_size": [original.width, original.height],
+                "forward_ms": result.forwardMilliseconds, "pool_ms": map.milliseconds, "elapsed_ms": elapsed,
+                "mass": mass.map { Double($0) } as Any, "program": "simpool-explorer", "version": SimpoolExplorer.version,
+            ]
+            return Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) + [0x0A]
+        }
+    }
+
+    /// With --mass, the patches outside the kept mass are zeroed for the pictures.
+    private func thresholdedMap(_ map: MapComputation) -> MapComputation {
+        guard let mass else { return map }
+        let kept = MapProcessing.threshold(map.result.map, mass: mass)
+        let values = zip(map.result.map, kept).map { $1 ? $0 : 0 }
+        return MapComputation(result: PoolingResult(pooled: map.result.pooled, map: values), gridHeight: map.gridHeight,
+                              gridWidth: map.gridWidth, methodText: map.methodText, milliseconds: map.milliseconds)
+    }
+}
+
+/// Totals gathered from the workers.
+final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var written = 0
+    private(set) var skipped: [String] = []
+    private(set) var failed: [String] = []
+
+    func add(_ outcome: ExportJob.Outcome, then report: () -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        written += outcome.written
+        skipped += outcome.skipped
+        if let problem = outcome.failure { failed.append(problem) }
+        report()
+    }
+}
+
+/// Progress on standard error: a bar on a terminal, plain lines otherwise.
+final class Progress: @unchecked Sendable {
+    let total: Int
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    private var done = 0
+    private let start = DispatchTime.now().uptimeNanoseconds
+
+    init(total: Int) { self.total = total }
+
+    func advance(image: String, problem: String?) {
+        done += 1
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let rate = Double(done) / max(seconds, 1e-9)
+        if isTerminal {
+            let width = 30, filled = total == 0 ? width : width * done / total
+            let eta = rate > 0 ? Double(total - done) / rate : 0
+            let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+            FileHandle.standardError.write(Data(String(format: "\r[%@] %d/%d  %.1f img/s  ETA %.0fs ", bar, done, total, rate, eta).utf8))
+        } else {
+            StandardError.write("\(done)/\(total) \((image as NSString).lastPathComponent)" + (problem == nil ? "" : " (failed)"))
+        }
+    }
+
+    func finish() {
+        if isTerminal && total > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
