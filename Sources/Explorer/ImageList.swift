@@ -36,7 +36,7 @@ public enum ImageList {
         return Expansion(images: images.filter { seen.insert($0).inserted }, problems: problems)
     }
 
-    static func isImageName(_ name: String) -> Bool {
+    public static func isImageName(_ name: String) -> Bool {
         ImageDecoder.fileExtensions.contains((name as NSString).pathExtension.lowercased())
     }
 

@@ -8,18 +8,27 @@ public enum MapProcessing {
         return map.map { ($0 - low) / (high - low) }
     }
 
-    /// Mass of the patches strictly stronger than each patch, as DINO ranks them: the
-    /// patches kept at mass F are exactly those with a value below F. Ties are broken by
-    /// position, the earlier patch ranking lower, as a stable ascending sort does.
+    /// Mass of the patches strictly stronger than each patch: the patches kept at mass F
+    /// are those with a value below F, the strongest ones first as DINO keeps them. Equal
+    /// values share one rank, so ties are kept or dropped together (a uniform map keeps
+    /// everything rather than an arbitrary half).
     public static func massAbove(_ map: [Float]) -> [Float] {
         let total = map.reduce(0.0) { $0 + Double($1) }
         guard total > 0 else { return [Float](repeating: 0, count: map.count) }
-        let order = map.indices.sorted { map[$0] != map[$1] ? map[$0] > map[$1] : $0 > $1 }
+        let order = map.indices.sorted { map[$0] > map[$1] }
         var result = [Float](repeating: 0, count: map.count)
         var above = 0.0
-        for index in order {
-            result[index] = Float(above / total)
-            above += Double(map[index])
+        var start = 0
+        while start < order.count {
+            var end = start
+            var group = 0.0
+            while end < order.count && map[order[end]] == map[order[start]] {
+                group += Double(map[order[end]])
+                end += 1
+            }
+            for k in start..<end { result[order[k]] = Float(above / total) }
+            above += group
+            start = end
         }
         return result
     }

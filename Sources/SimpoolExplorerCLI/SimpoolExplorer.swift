@@ -8,7 +8,7 @@ public struct SimpoolExplorer: ParsableCommand {
         commandName: "simpool-explorer",
         abstract: "Explore the attention maps of vision models in the terminal.",
         version: version,
-        subcommands: [BrowseCommand.self, RenderCommand.self, ExportCommand.self, InspectCommand.self, PoolCommand.self, MethodsCommand.self, ModelsCommand.self, BenchCommand.self],
+        subcommands: [BrowseCommand.self, RenderCommand.self, ExportCommand.self, EvalCommand.self, InspectCommand.self, PoolCommand.self, MethodsCommand.self, ModelsCommand.self, BenchCommand.self],
         defaultSubcommand: BrowseCommand.self
     )
 

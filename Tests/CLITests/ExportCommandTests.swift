@@ -127,3 +127,43 @@ struct ExportCommandTests {
         #expect(result.standardError.contains("/proc/simpool-cannot-write: cannot create the output folder"))
     }
 }
+
+/// `simpool-explorer eval` on a synthetic set whose answer is known, and on the samples.
+struct EvalCommandTests {
+    @Test func uniformMapsMatchTheAllOnesBaselineExactly() throws {
+        // GAP's map is uniform, so thresholding keeps every pixel: its Jaccard index is the
+        // object's share of the image, by hand 16·8 / (16·16) = 0.5 for a half-image mask.
+        let directory = try Fixtures.temporaryDirectory()
+        let images = directory.appendingPathComponent("images"), masks = directory.appendingPathComponent("masks")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
+        let image = PixelImage(width: 16, height: 16, channels: 3, pixels: (0..<(16 * 16 * 3)).map { UInt8($0 % 251) })
+        try Data(try PNGEncoder.encode(image)).write(to: images.appendingPathComponent("one.png"))
+        let mask = PixelImage(width: 16, height: 16, channels: 1, pixels: (0..<256).map { $0 < 128 ? 0 : 255 })
+        try Data(try PNGEncoder.encode(mask)).write(to: masks.appendingPathComponent("one_mask.png"))
+        let result = try CommandRunner.run(["eval", images.path, "--masks", masks.path, "--method", "gap", "--json",
+                                            "--model", ExportCommandTests.model, "--resolution", "32"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as! [String: Any]
+        let rows = object["methods"] as! [[String: Any]]
+        #expect(rows.count == 2)
+        for row in rows {
+            #expect(row["jaccard"] as? Double == 0.5)
+            #expect(row["corloc"] as? Double == 1)   // box IoU: half the image, 0.5 ≥ 0.5
+        }
+    }
+
+    @Test func samplePairsGivePlausibleNumbersAndAMissingMaskIsOneLine() throws {
+        let result = try CommandRunner.run(["eval", Fixtures.samplePath("images/bird_segmentation.bmp"),
+                                            Fixtures.samplePath("images/dog_segmentation.bmp"), Fixtures.samplePath("images/cat.bmp"),
+                                            "--masks", Fixtures.samplePath("masks"), "--method", "gem:p=3,rollout", "--json"])
+        #expect(result.status == 1)
+        #expect(result.standardError == "\(Fixtures.samplePath("images/cat.bmp")): no mask named cat.* or cat_mask.* in \(Fixtures.samplePath("masks"))\n")
+        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as! [String: Any]
+        #expect(object["images"] as? Int == 2)
+        for row in object["methods"] as! [[String: Any]] {
+            let jaccard = row["jaccard"] as! Double
+            #expect(jaccard > 0.05 && jaccard < 1, "\(row)")
+        }
+    }
+}

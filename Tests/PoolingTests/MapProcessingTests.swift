@@ -13,6 +13,12 @@ struct MapProcessingTests {
         #expect(MapProcessing.massNormalized(map)[1] == 1)
     }
 
+    @Test func tiesAreKeptTogether() {
+        // 0.4 first, then three patches of 0.2 share the mass above them (0.4).
+        #expect(MapProcessing.massAbove([0.2, 0.4, 0.2, 0.2]).map { ($0 * 10).rounded() / 10 } == [0.4, 0, 0.4, 0.4])
+        #expect(MapProcessing.threshold([0.25, 0.25, 0.25, 0.25], mass: 0.5) == [true, true, true, true])
+    }
+
     @Test func minMaxAndFlatMaps() {
         #expect(MapProcessing.minMax([2, 4, 3]) == [0, 1, 0.5])
         #expect(MapProcessing.minMax([0.25, 0.25]) == [0, 0])

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Explorer
+import Foundation
+import Imaging
+import ModelRuntime
+import Pooling
+
+/// `simpool-explorer eval IMAGES --masks DIR`: attention-map quality against object masks.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Mean Jaccard and CorLoc of thresholded maps against object masks (matched by file stem).")
+
+    @Argument(help: "Images, folders or glob patterns.")
+    var paths: [String]
+
+    @Option(help: "Folder of masks: <stem>.<ext> or <stem>_mask.<ext>, non-zero pixels mark the object.")
+    var masks: String
+
+    @Option(help: "A bundled model name or a checkpoint file.")
+    var model = BundledModels.defaultName
+
+    @Option(help: "Methods with parameters, comma-separated, or all.")
+    var method = "simpool,cls,gap"
+
+    @Option(help: "Layer: a 1-based index or last.")
+    var layer = "last"
+
+    @Option(help: "Attention mass kept when thresholding (DINO uses 0.6).")
+    var mass: Float = 0.6
+
+    @Option(help: "Shorter image side fed to the model.")
+    var resolution = 224
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard mass > 0 && mass <= 1 else { throw ValidationError("--mass must be in (0, 1]") }
+        if layer != "last" && (Int(layer) ?? 0) < 1 { throw ValidationError("--layer must be a number or last") }
+        do { _ = try MethodCatalog.parse(method) } catch let error as PoolingError { throw ValidationError(error.description) }
+    }
+
+    func run() throws {
+        let expansion = ImageList.expand(paths)
+        var failed = !expansion.problems.isEmpty
+        for problem in expansion.problems { StandardError.write(problem) }
+        let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
+        let summary = loaded.backbone.summary
+        var context = MethodCatalog.Context(isTransformer: summary.family == .vit)
+        if let learned = try? SimPoolHead.load(loaded.checkpoint) {
+            context.simpoolWeights = learned.weights
+            context.checkpointGamma = learned.gamma
+        }
+        let layerIndex = layer == "last" ? summary.layerCount - 1 : min(Int(layer)! - 1, summary.layerCount - 1)
+        let specifications = try MethodCatalog.parse(method)
+        let loader = ImageLoader(model: loaded, labels: nil)
+        let maskFiles = (try? FileManager.default.contentsOfDirectory(atPath: masks)) ?? []
+
+        var totals: [String: (jaccard: Double, hits: Int, count: Int)] = [:]
+        var order: [String] = []
+        var baseline = (jaccard: 0.0, hits: 0, count: 0)
+        for image in expansion.images {
+            let stem = ((image as NSString).lastPathComponent as NSString).deletingPathExtension
+            guard let maskName = maskFiles.sorted().first(where: {
+                let maskStem = ($0 as NSString).deletingPathExtension
+                return (maskStem == stem || maskStem == stem + "_mask") && ImageList.isImageName($0)
+            }) else {
+                StandardError.write("\(image): no mask named \(stem).* or \(stem)_mask.* in \(masks)")
+                failed = true
+                continue
+            }
+            do {
+                let mask = try ImageDecoder.decode(path: (masks as NSString).appendingPathComponent(maskName)).gray()
+                let truth = mask.pixels.map { $0 != 0 }
+                let result = try loader.load(path: image, resolution: resolution)
+                let all = [Bool](repeating: true, count: truth.count)
+                baseline.jaccard += MaskMetrics.jaccard(all, truth)
+                baseline.hits += MaskMetrics.corLocHit(prediction: all, truth: truth, width: mask.width, height: mask.height) ? 1 : 0
+                baseline.count += 1
+                for specification in specifications {
+                    let computed = MapComputation.compute(trace: result.trace, specification: specification, context: context,
+                                                          layer: layerIndex, head: .mean, isTransformer: summary.family == .vit)
+                    guard case .success(let map) = computed else {
+                        if case .failure(let error) = computed { StandardError.write("\(image): \(error.description)") }
+                        failed = true
+                        continue
+                    }
+                    let prediction = MaskMetrics.prediction(map.result.map, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
+                                                            width: mask.width, height: mask.height, mass: mass)
+                    if totals[map.methodText] == nil { order.append(map.methodText) }
+                    var total = totals[map.methodText] ?? (0, 0, 0)
+                    total.jaccard += MaskMetrics.jaccard(prediction, truth)
+                    total.hits += MaskMetrics.corLocHit(prediction: prediction, truth: truth, width: mask.width, height: mask.height) ? 1 : 0
+                    total.count += 1
+                    totals[map.methodText] = total
+                }
+            } catch {
+                StandardError.write(String(describing: error))
+                failed = true
+            }
+        }
+
+        let rows = order.map { (name: $0, total: totals[$0]!) } + [(name: "all-ones mask (baseline)", total: baseline)]
+        if json {
+            let object: [String: Any] = [
+                "model": model, "layer": layerIndex + 1, "mass": Double(mass), "images": baseline.count,
+                "methods": rows.map { ["method": $0.name, "jaccard": $0.total.count == 0 ? 0 : $0.total.jaccard / Double($0.total.count),
+                                       "corloc": $0.total.count == 0 ? 0 : Double($0.total.hits) / Double($0.total.count),
+                                       "images": $0.total.count] },
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("\(baseline.count) images, \(model), layer \(layerIndex + 1), maps kept at mass \(mass)")
+            print("method".padding(toLength: 28, withPad: " ", startingAt: 0) + "  Jaccard  CorLoc")
+            for row in rows {
+                let n = max(1, row.total.count)
+                print(row.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                      + String(format: "  %7.3f  %6.3f", row.total.jaccard / Double(n), Double(row.total.hits) / Double(n)))
+            }
+        }
+        if failed { throw ExitCode(ExitStatus.inputFailed) }
+    }
+}
