@@ -15,4 +15,6 @@ public enum ExplorerAction: Sendable {
     case tick
     /// A line for the status bar (e.g. where an export went).
     case message(String)
+    /// The driver has taken the pending export requests.
+    case exportsTaken
 }

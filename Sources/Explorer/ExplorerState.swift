@@ -69,6 +69,11 @@ public struct ExplorerState: Sendable {
     public var colorMode: ColorMode
     public var symbols: SymbolSet
     public var message: String?
+    /// Images marked with space for `x`.
+    public var marked: Set<Int> = []
+    /// Exports asked for and not yet taken by the driver (which does the writing).
+    public var exportRequests: [ExportRequest] = []
+    public var exportDirectory = "simpool-exports"
     public var tick = 0
     public var quit = false
 
@@ -114,6 +119,22 @@ public struct ExplorerState: Sendable {
     }
 
     public var isTooSmall: Bool { columns < Self.minimumColumns || rows < Self.minimumRows }
+}
+
+/// Files the user asked for from the explorer: `e` (this map), `E` (every method for this
+/// image and layer), `x` (this map for every marked image).
+public struct ExportRequest: Sendable, Equatable {
+    public let indices: [Int]
+    public let methods: [MethodCatalog.Specification]
+    public let layer: Int
+    public let head: HeadSelection
+
+    public init(indices: [Int], methods: [MethodCatalog.Specification], layer: Int, head: HeadSelection) {
+        self.indices = indices
+        self.methods = methods
+        self.layer = layer
+        self.head = head
+    }
 }
 
 /// The engine's output for one image at one resolution.

@@ -19,6 +19,8 @@ public enum FrameComposer {
         "c   v   o     colormap; view (side, map, overlay, image); overlay opacity",
         "r             input resolution (224, 336, 448)",
         "/             filter images by name (Enter keeps, Esc clears)",
+        "e   E         export this map; every method for this image (png, npy, json)",
+        "space  x      mark the image; export the marked images",
         "?             this help;  q or Esc: quit",
         "",
         "any key closes this help",
@@ -52,7 +54,7 @@ public enum FrameComposer {
         let position = (visible.firstIndex(of: state.index) ?? 0) + 1
         var text = " simpool-explorer  [\(position)/\(visible.count)]"
         if let entry = state.current {
-            text += "  \(entry.name)"
+            text += "  \(state.marked.contains(state.index) ? "* " : "")\(entry.name)"
             if let result = entry.result { text += "  \(result.image.width)×\(result.image.height)" }
         } else if visible.isEmpty {
             text += "  no image matches '\(state.filter)'"

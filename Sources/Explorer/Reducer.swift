@@ -16,6 +16,8 @@ public enum Reducer {
             s.tick &+= 1
         case .message(let text):
             s.message = text
+        case .exportsTaken:
+            s.exportRequests.removeAll()
         case .key(let pressed):
             handle(&s, pressed)
         }
@@ -60,10 +62,30 @@ public enum Reducer {
             let all = ExplorerState.resolutions
             s.resolution = all[((all.firstIndex(of: s.resolution) ?? -1) + 1) % all.count]
         case .character("/"): s.editingFilter = true
+        case .character("e"), .character("E"), .character("x"): requestExport(&s, key)
+        case .character(" "):
+            if s.marked.contains(s.index) { s.marked.remove(s.index) } else { s.marked.insert(s.index) }
+            s.message = "\(s.marked.count) image\(s.marked.count == 1 ? "" : "s") marked; x exports them"
         case .character("?"): s.showHelp = true
         case .character("q"), .escape: s.quit = true
         default: break
         }
+    }
+
+    private static func requestExport(_ s: inout ExplorerState, _ key: Key) {
+        switch key {
+        case .character("e"):
+            s.exportRequests.append(ExportRequest(indices: [s.index], methods: [s.method], layer: s.layer, head: s.head))
+        case .character("E"):
+            s.exportRequests.append(ExportRequest(indices: [s.index], methods: s.methods, layer: s.layer, head: s.head))
+        default:
+            guard !s.marked.isEmpty else {
+                s.message = "no images marked (space marks the current one)"
+                return
+            }
+            s.exportRequests.append(ExportRequest(indices: s.marked.sorted(), methods: [s.method], layer: s.layer, head: s.head))
+        }
+        s.message = "exporting…"
     }
 
     private static func editFilter(_ s: inout ExplorerState, _ key: Key) {

@@ -10,6 +10,8 @@ public struct BrowseConfiguration: Sendable {
     public let problems: [String]
     public let loader: ImageLoader
     public let model: ExplorerState.ModelFacts
+    public let exportDirectory: String
+    public let version: String
     public let makeState: @Sendable (_ columns: Int, _ rows: Int, _ terminfoColors: Int?) -> ExplorerState
 }
 
@@ -25,6 +27,9 @@ public struct BrowseCommand: ParsableCommand {
     var paths: [String] = []
 
     @OptionGroup var options: ViewOptions
+
+    @Option(help: "Where e, E and x write their files.")
+    var out = "simpool-exports"
 
     public init() {}
 
@@ -66,10 +71,11 @@ public struct BrowseCommand: ParsableCommand {
         }
         let images = expansion.images
         let cycle = methods
+        let out = self.out
         let configuration = BrowseConfiguration(
             paths: images, problems: expansion.problems,
             loader: ImageLoader(model: loaded, labels: ImageNetLabels.bundled()),
-            model: facts,
+            model: facts, exportDirectory: out, version: SimpoolExplorer.version,
             makeState: { columns, rows, terminfoColors in
                 var state = ExplorerState(paths: images, model: facts, columns: columns, rows: rows,
                                           colorMode: options.colorMode(terminfoColors: terminfoColors),
@@ -79,6 +85,7 @@ public struct BrowseCommand: ParsableCommand {
                 state.head = head
                 state.colormap = options.colormap
                 state.resolution = options.resolution
+                state.exportDirectory = out
                 if let mass = options.mass {
                     state.thresholdOn = true
                     state.mass = mass

@@ -98,7 +98,7 @@ struct ExportCommand: ParsableCommand {
         let heads: [HeadSelection] = head == "all" ? [.mean] + (0..<(summary.heads ?? 0)).map(HeadSelection.index)
             : head == "mean" ? [.mean] : [.index(Int(head)! - 1)]
         let formats = format.split(separator: ",").compactMap { ExportPlan.Format(rawValue: String($0)) }
-        let job = ExportJob(loader: ImageLoader(model: loaded, labels: nil), modelName: model, architecture: summary.name,
+        let job = MapExporter(loader: ImageLoader(model: loaded, labels: nil), version: SimpoolExplorer.version, modelName: model, architecture: summary.name,
                             context: context, isTransformer: summary.family == .vit, specifications: specifications,
                             layers: layers, heads: heads, formats: formats, imageSize: size == "image", mass: mass,
                             resolution: resolution, colormap: colormap, force: force, out: out)
@@ -114,6 +114,7 @@ struct ExportCommand: ParsableCommand {
             group.enter()
             queue.async {
                 let outcome = job.export(image)
+                for problem in outcome.problems { StandardError.write(problem) }
                 tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
                 slots.signal()
                 group.leave()
@@ -130,121 +131,6 @@ struct ExportCommand: ParsableCommand {
     }
 }
 
-/// Everything one image's export needs; safe to run from several threads.
-struct ExportJob: @unchecked Sendable {
-    struct Outcome {
-        var written = 0
-        var skipped: [String] = []
-        var failure: String?
-    }
-
-    let loader: ImageLoader
-    let modelName: String
-    let architecture: String
-    let context: MethodCatalog.Context
-    let isTransformer: Bool
-    let specifications: [MethodCatalog.Specification]
-    let layers: [Int]
-    let heads: [HeadSelection]
-    let formats: [ExportPlan.Format]
-    let imageSize: Bool
-    let mass: Float?
-    let resolution: Int
-    let colormap: Colormap
-    let force: Bool
-    let out: String
-
-    func export(_ path: String) -> Outcome {
-        var outcome = Outcome()
-        let start = DispatchTime.now().uptimeNanoseconds
-        let result: ImageResult
-        let original: PixelImage
-        do {
-            original = try ImageDecoder.decode(path: path).rgb()
-            result = try loader.load(path: path, resolution: resolution)
-        } catch {
-            StandardError.write(String(describing: error))
-            outcome.failure = String(describing: error)
-            return outcome
-        }
-        let size = imageSize ? (width: original.width, height: original.height) : nil
-        for specification in specifications {
-            for layer in layers {
-                for head in (specification.name == "cls" ? heads : [.mean]) {
-                    let computed = MapComputation.compute(trace: result.trace, specification: specification, context: context,
-                                                          layer: layer, head: head, isTransformer: isTransformer)
-                    guard case .success(let map) = computed else {
-                        if case .failure(let error) = computed {
-                            StandardError.write("\(path): \(error.description)")
-                            outcome.failure = "\(path): \(error.description)"
-                        }
-                        continue
-                    }
-                    for format in formats {
-                        let name = ExportPlan.fileName(imagePath: path, method: map.methodText, layer: layer, head: head, format: format)
-                        let target = (out as NSString).appendingPathComponent(name)
-                        do {
-                            let bytes = try self.bytes(format, map: map, result: result, original: original, path: path,
-                                                       layer: layer, head: head, size: size, start: start)
-                            switch try AtomicFile.write(bytes, to: target, overwrite: force) {
-                            case .written: outcome.written += 1
-                            case .skippedExisting: outcome.skipped.append(target)
-                            }
-                        } catch {
-                            StandardError.write(String(describing: error))
-                            outcome.failure = String(describing: error)
-                        }
-                    }
-                }
-            }
-        }
-        return outcome
-    }
-
-    private func bytes(_ format: ExportPlan.Format, map: MapComputation, result: ImageResult, original: PixelImage, path: String,
-                       layer: Int, head: HeadSelection, size: (width: Int, height: Int)?, start: UInt64) throws -> [UInt8] {
-        let thresholded = thresholdedMap(map)
-        switch format {
-        case .png: return try MapFiles.png(thresholded, size: size, colormap: colormap)
-        case .overlay: return try MapFiles.overlay(thresholded, image: original, colormap: colormap, opacity: 0.5)
-        case .npy: return MapFiles.npy(map, size: size)
-        case .csv: return MapFiles.csv(map, size: size)
-        case .ansi:
-            var state = ExplorerState(paths: [path], model: .init(name: modelName, architecture: architecture,
-                                                                  layerCount: result.trace.layers.count, heads: nil,
-                                                                  isTransformer: isTransformer, context: context),
-                                      columns: 80, rows: 1, colorMode: .truecolor, symbols: .half,
-                                      methods: [try MethodCatalog.parse(map.methodText)[0]])
-            state.entries[0].status = .ready(result)
-            state.layer = layer
-            state.head = head
-            state.colormap = colormap
-            if let mass { state.thresholdOn = true; state.mass = mass }
-            return Array(try StillRenderer.render(state).utf8)
-        case .json:
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            let object: [String: Any] = [
-                "image": path, "model": modelName, "architecture": architecture,
-                "method": map.methodText, "method_name": map.methodText.split(separator: ":").first.map(String.init) ?? map.methodText,
-                "layer": layer + 1, "head": ExportPlan.headTag(head), "grid": [map.gridHeight, map.gridWidth],
-                "input_size": [result.inputWidth, result.inputHeight], "image_size": [original.width, original.height],
-                "forward_ms": result.forwardMilliseconds, "pool_ms": map.milliseconds, "elapsed_ms": elapsed,
-                "mass": mass.map { Double($0) } as Any, "program": "simpool-explorer", "version": SimpoolExplorer.version,
-            ]
-            return Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) + [0x0A]
-        }
-    }
-
-    /// With --mass, the patches outside the kept mass are zeroed for the pictures.
-    private func thresholdedMap(_ map: MapComputation) -> MapComputation {
-        guard let mass else { return map }
-        let kept = MapProcessing.threshold(map.result.map, mass: mass)
-        let values = zip(map.result.map, kept).map { $1 ? $0 : 0 }
-        return MapComputation(result: PoolingResult(pooled: map.result.pooled, map: values), gridHeight: map.gridHeight,
-                              gridWidth: map.gridWidth, methodText: map.methodText, milliseconds: map.milliseconds)
-    }
-}
-
 /// Totals gathered from the workers.
 final class Tally: @unchecked Sendable {
     private let lock = NSLock()
@@ -252,7 +138,7 @@ final class Tally: @unchecked Sendable {
     private(set) var skipped: [String] = []
     private(set) var failed: [String] = []
 
-    func add(_ outcome: ExportJob.Outcome, then report: () -> Void) {
+    func add(_ outcome: MapExporter.Outcome, then report: () -> Void) {
         lock.lock()
         defer { lock.unlock() }
         written += outcome.written

@@ -1,6 +1,7 @@
 import Dispatch
 import Explorer
 import Foundation
+import SimpoolExplorerCLI
 
 /// Runs forward passes off the UI thread, one at a time, and hands the results back as
 /// actions for the main loop to reduce.
@@ -30,6 +31,39 @@ final class ForwardWorker: @unchecked Sendable {
             lock.lock()
             mailbox.append(action)
             inFlight.remove(key)
+            lock.unlock()
+        }
+    }
+
+    /// Writes the files of an export request on the worker's queue (after the forward
+    /// passes already queued) and reports where they went, or what failed, as a message.
+    func export(_ request: ExportRequest, state: ExplorerState, configuration: BrowseConfiguration) {
+        let exporter = MapExporter(
+            loader: loader, version: configuration.version, modelName: configuration.model.name,
+            architecture: configuration.model.architecture, context: state.model.context,
+            isTransformer: state.model.isTransformer, specifications: request.methods, layers: [request.layer],
+            heads: [request.head], formats: [.png, .npy, .json], imageSize: false, mass: state.thresholdOn ? state.mass : nil,
+            resolution: state.resolution, colormap: state.colormap, force: true, out: state.exportDirectory)
+        let jobs = request.indices.map { (path: state.entries[$0].path, result: state.entries[$0].result) }
+        let resolution = state.resolution
+        queue.async { [self] in
+            var written = 0
+            var problems: [String] = []
+            do {
+                try FileManager.default.createDirectory(atPath: exporter.out, withIntermediateDirectories: true)
+                for job in jobs {
+                    let outcome = exporter.export(job.path, computed: job.result?.resolution == resolution ? job.result : nil)
+                    written += outcome.written
+                    problems += outcome.problems
+                }
+            } catch {
+                problems.append("\(exporter.out): cannot create the folder")
+            }
+            let text = problems.isEmpty
+                ? "exported \(written) files to \(exporter.out)/"
+                : "export: \(problems[0])" + (problems.count > 1 ? " (+\(problems.count - 1) more)" : "") + "; \(written) files written"
+            lock.lock()
+            mailbox.append(.message(text))
             lock.unlock()
         }
     }

@@ -58,6 +58,10 @@ enum TerminalDriver {
             }
             actions += worker.drain()
             for action in actions { state = Reducer.reduce(state, action) }
+            if !state.exportRequests.isEmpty {
+                for request in state.exportRequests { worker.export(request, state: state, configuration: configuration) }
+                state = Reducer.reduce(state, .exportsTaken)
+            }
             dirty = !actions.isEmpty
         }
         return 0

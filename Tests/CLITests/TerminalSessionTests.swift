@@ -56,7 +56,8 @@ struct TerminalSessionTests {
     func browseTheSamplesWithKeys() throws {
         let session = Session()
         defer { session.stop() }
-        try session.start(Self.command())
+        let exports = try Fixtures.temporaryDirectory().appendingPathComponent("exports").path
+        try session.start(Self.command("--out \(exports)"))
         let first = try session.waitFor("the first image's map") { $0.contains("[1/14]") && $0.contains("fwd ") }
         #expect(first.contains("astronaut.png"))
         #expect(first.contains("dinov2-vits14 │ simpool-np:gamma=1.25 │ layer 12/12"))
@@ -73,6 +74,12 @@ struct TerminalSessionTests {
         _ = try session.waitFor("the help") { $0.contains("simpool-explorer keys") }
         try session.keys("x")
         _ = try session.waitFor("the help to close") { !$0.contains("simpool-explorer keys") }
+
+        // e exports the map on screen; the status line says where the files went.
+        try session.keys("e")
+        _ = try session.waitFor("the export") { $0.contains("exported 3 files to \(exports)/") }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: exports)) ?? []
+        #expect(files.sorted() == ["bird.cls.L11.mean.json", "bird.cls.L11.mean.npy", "bird.cls.L11.mean.png"])
 
         try session.keys("q")
         let after = try session.waitFor("the program to exit") { $0.contains("EXIT=") && $0.contains("icanon") }

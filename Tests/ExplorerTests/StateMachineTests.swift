@@ -118,3 +118,24 @@ struct StateMachineTests {
         #expect(tooSmall.contains("terminal too small") && tooSmall.contains("need 40×12") && tooSmall.contains("have 30×10"))
     }
 }
+
+/// Export keys: the reducer records what to write; the driver writes it.
+struct ExportKeyTests {
+    @Test func exportKeysQueueRequestsForTheDriver() {
+        var state = ExplorerFixture.press(ExplorerFixture.state(), .character("e"))
+        #expect(state.exportRequests == [ExportRequest(indices: [0], methods: [state.method], layer: 1, head: .mean)])
+        #expect(FrameComposer.frame(state).text(row: 34).hasPrefix(" exporting…"))
+        state = Reducer.reduce(state, .exportsTaken)
+        #expect(state.exportRequests.isEmpty)
+        state = ExplorerFixture.press(state, .character("E"))
+        #expect(state.exportRequests.first?.methods.count == 5)
+        state = Reducer.reduce(state, .exportsTaken)
+        state = ExplorerFixture.press(state, .character("x"))
+        #expect(state.exportRequests.isEmpty && state.message == "no images marked (space marks the current one)")
+        state = ExplorerFixture.press(state, .character(" "), .right, .character(" "), .character("x"))
+        #expect(state.exportRequests.last?.indices == [0, 1])
+        #expect(FrameComposer.frame(state).text(row: 0).contains("[2/3]  * second.jpg"))
+        state = Reducer.reduce(state, .message("exported 3 files to simpool-exports/"))
+        #expect(FrameComposer.frame(state).text(row: 34).hasPrefix(" exported 3 files to simpool-exports/"))
+    }
+}
