@@ -2,6 +2,7 @@ import Backbones
 import Checkpoints
 import Dispatch
 import Imaging
+import Pooling
 
 /// A checkpoint turned into a runnable backbone with its preprocessing.
 public struct LoadedModel: Sendable {
@@ -10,6 +11,9 @@ public struct LoadedModel: Sendable {
     public let checkpoint: Checkpoint
     public let backbone: any Backbone
     public let preprocessor: Preprocessor
+    /// What the pooling methods take from this model: its SimPool head (with γ from the
+    /// training arguments) when it has one, and whether it is a transformer.
+    public let poolingContext: MethodCatalog.Context
 
     /// `nameOrPath`: a bundled model name or a checkpoint file.
     public static func load(_ nameOrPath: String, resolution: Int = 224) throws -> LoadedModel {
@@ -22,7 +26,13 @@ public struct LoadedModel: Sendable {
             throw RuntimeError("\(path): \(error.description)")
         }
         let preprocessor = Preprocessor.forModel(backbone.summary, metadata: checkpoint.metadata, resolution: resolution)
-        return LoadedModel(name: nameOrPath, path: path, checkpoint: checkpoint, backbone: backbone, preprocessor: preprocessor)
+        var context = MethodCatalog.Context(isTransformer: backbone.summary.family == .vit)
+        if let head = try SimPoolHead.load(checkpoint) {
+            context.simpoolWeights = head.weights
+            context.checkpointGamma = head.gamma
+        }
+        return LoadedModel(name: nameOrPath, path: path, checkpoint: checkpoint, backbone: backbone,
+                           preprocessor: preprocessor, poolingContext: context)
     }
 
     /// Decode, preprocess and run one image.

@@ -59,8 +59,7 @@ struct BenchCommand: ParsableCommand {
         let trace = loaded.backbone.forward(pixels: input.pixels, height: input.height, width: input.width)
         let isTransformer = loaded.backbone.summary.family == .vit
         let poolingInput = PoolingInput(trace: trace, layer: trace.layers.count - 1, isTransformer: isTransformer)
-        let context = MethodCatalog.Context(simpoolWeights: try? SimPoolHead.load(loaded.checkpoint)?.weights,
-                                            isTransformer: isTransformer)
+        let context = loaded.poolingContext
         var pool: [String: Double] = [:]
         for specification in try MethodCatalog.parse("all") {
             guard let method = try? MethodCatalog.make(specification, context: context),

@@ -47,11 +47,7 @@ struct EvalCommand: ParsableCommand {
         for problem in expansion.problems { StandardError.write(problem) }
         let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
         let summary = loaded.backbone.summary
-        var context = MethodCatalog.Context(isTransformer: summary.family == .vit)
-        if let learned = try? SimPoolHead.load(loaded.checkpoint) {
-            context.simpoolWeights = learned.weights
-            context.checkpointGamma = learned.gamma
-        }
+        let context = loaded.poolingContext
         let layerIndex = layer == "last" ? summary.layerCount - 1 : min(Int(layer)! - 1, summary.layerCount - 1)
         let specifications = try MethodCatalog.parse(method)
         let loader = ImageLoader(model: loaded, labels: nil)

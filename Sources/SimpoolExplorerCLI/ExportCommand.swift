@@ -84,11 +84,7 @@ struct ExportCommand: ParsableCommand {
         }
         let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
         let summary = loaded.backbone.summary
-        var context = MethodCatalog.Context(isTransformer: summary.family == .vit)
-        if let learned = try? SimPoolHead.load(loaded.checkpoint) {
-            context.simpoolWeights = learned.weights
-            context.checkpointGamma = learned.gamma
-        }
+        let context = loaded.poolingContext
         let specifications = try MethodCatalog.parse(method)
         let layers: [Int] = layer == "all" ? Array(0..<summary.layerCount)
             : layer == "last" ? [summary.layerCount - 1] : [Int(layer)! - 1]

@@ -82,11 +82,7 @@ struct ViewOptions: ParsableArguments {
     func loadModel() throws -> (LoadedModel, ExplorerState.ModelFacts) {
         let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
         let summary = loaded.backbone.summary
-        var context = MethodCatalog.Context(isTransformer: summary.family == .vit)
-        if let head = try? SimPoolHead.load(loaded.checkpoint) {
-            context.simpoolWeights = head.weights
-            context.checkpointGamma = head.gamma
-        }
+        let context = loaded.poolingContext
         let facts = ExplorerState.ModelFacts(name: loaded.name.hasSuffix(".safetensors") || loaded.name.contains("/")
                                                 ? (loaded.name as NSString).lastPathComponent : loaded.name,
                                              architecture: summary.name, layerCount: summary.layerCount,
