@@ -42,6 +42,11 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: masks, isDirectory: &isDirectory), isDirectory.boolValue else {
+            StandardError.write("\(masks): no such folder of masks")
+            throw ExitCode(ExitStatus.inputFailed)
+        }
         let expansion = ImageList.expand(paths)
         var failed = !expansion.problems.isEmpty
         for problem in expansion.problems { StandardError.write(problem) }

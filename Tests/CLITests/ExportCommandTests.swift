@@ -153,6 +153,12 @@ struct EvalCommandTests {
         }
     }
 
+    @Test func aMissingMaskFolderIsOneLine() throws {
+        let result = try CommandRunner.run(["eval", Fixtures.samplePath("images"), "--masks", "/no/masks/here"])
+        #expect(result.status == 1)
+        #expect(result.standardError == "/no/masks/here: no such folder of masks\n")
+    }
+
     @Test func samplePairsGivePlausibleNumbersAndAMissingMaskIsOneLine() throws {
         let result = try CommandRunner.run(["eval", Fixtures.samplePath("images/bird_segmentation.bmp"),
                                             Fixtures.samplePath("images/dog_segmentation.bmp"), Fixtures.samplePath("images/cat.bmp"),
