@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "PoolingTests", dependencies: ["Pooling", "Tensors", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TerminalCanvas", "Backbones", "Checkpoints", "Imaging", "Pooling", "TestSupport"]),
         .testTarget(name: "TerminalCanvasTests", dependencies: ["TerminalCanvas", "TestSupport"]),
+        .testTarget(name: "RobustnessTests", dependencies: ["Checkpoints", "Imaging", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "Explorer", "Imaging", "ModelRuntime", "Pooling",
                                                      "TerminalCanvas", "Checkpoints", "TestSupport"]),

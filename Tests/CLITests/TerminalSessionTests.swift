@@ -103,6 +103,21 @@ struct TerminalSessionTests {
     }
 }
 
+extension TerminalSessionTests {
+    @Test(.enabled(if: tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
+    func sigtermRestoresTheTerminal() throws {
+        let session = Session()
+        defer { session.stop() }
+        try session.start(Self.command(Fixtures.samplePath("images/owl.jpg")))
+        _ = try session.waitFor("the explorer") { $0.contains("[1/1]  owl.jpg") }
+        let shell = try session.tmux(["list-panes", "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(system("kill -TERM $(pgrep -P \(shell) -f simpool-explorer)") == 0)
+        let after = try session.waitFor("the program to exit") { $0.contains("EXIT=") && $0.contains("icanon") }
+        #expect(after.contains("EXIT=0"))
+        #expect(after.split(separator: "\n").contains { $0.split(separator: " ").contains("echo") })
+    }
+}
+
 /// `render` for scripts and issues.
 struct RenderCommandTests {
     @Test func asciiWithoutColourIsPlainPrintableText() throws {
