@@ -72,6 +72,9 @@ public struct MapExporter: @unchecked Sendable {
             return outcome
         }
         let size = imageSize ? (width: original.width, height: original.height) : nil
+        // Methods that resolve to the same one (simpool without a learned head is
+        // simpool-np) are written once.
+        var done = Set<String>()
         for specification in specifications {
             for layer in layers {
                 for head in (specification.name == "cls" ? heads : [.mean]) {
@@ -81,6 +84,7 @@ public struct MapExporter: @unchecked Sendable {
                         if case .failure(let error) = computed { outcome.problems.append("\(path): \(error.description)") }
                         continue
                     }
+                    guard done.insert("\(map.methodText)|\(layer)|\(head)").inserted else { continue }
                     for format in formats {
                         let name = ExportPlan.fileName(imagePath: path, method: map.methodText, layer: layer, head: head, format: format)
                         let target = (out as NSString).appendingPathComponent(name)

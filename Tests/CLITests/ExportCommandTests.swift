@@ -173,3 +173,18 @@ struct EvalCommandTests {
         }
     }
 }
+
+/// `--method all` without a learned SimPool head: simpool is simpool-np, written once.
+struct ExportAllMethodsTests {
+    @Test func methodsThatResolveToTheSameMapAreWrittenOnce() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let result = try CommandRunner.run(["export", Fixtures.samplePath("images/cat.bmp"), "--out", directory.path,
+                                            "--method", "all", "--format", "npy"] + ExportCommandTests.common)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(!result.standardError.contains("kept"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(files == ["cat.cls.L2.mean.npy", "cat.gap.L2.mean.npy", "cat.gem-p3.L2.mean.npy", "cat.gmp-lambda1000.L2.mean.npy",
+                          "cat.how.L2.mean.npy", "cat.lse-r10.L2.mean.npy", "cat.max.L2.mean.npy", "cat.rollout.L2.mean.npy",
+                          "cat.simpool-np-gamma1.25.L2.mean.npy"])
+    }
+}
