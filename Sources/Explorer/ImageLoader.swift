@@ -16,7 +16,12 @@ public struct ImageLoader: Sendable {
     }
 
     public func load(path: String, resolution: Int) throws -> ImageResult {
-        let image = try ImageDecoder.decode(path: path).rgb()
+        try run(ImageDecoder.decode(path: path).rgb(), resolution: resolution)
+    }
+
+    /// The model on an image already decoded (so callers that also need the full-size
+    /// pixels read the file once).
+    public func run(_ image: PixelImage, resolution: Int) throws -> ImageResult {
         let preprocessor = Preprocessor(resolution: resolution, patchSize: model.preprocessor.patchSize,
                                         normalization: model.preprocessor.normalization)
         let input = preprocessor.prepare(image)

@@ -63,10 +63,16 @@ public struct MapExporter: @unchecked Sendable {
         let result: ImageResult
         let original: PixelImage
         do {
-            result = try computed ?? loader.load(path: path, resolution: resolution)
-            // The full-size image is read again only for what needs it: the overlay, image-sized maps and JSON.
-            original = formats.contains(.overlay) || imageSize || formats.contains(.json)
-                ? try ImageDecoder.decode(path: path).rgb() : result.image
+            if let computed {
+                // The explorer keeps a display copy; the full-size image is read again only
+                // for what needs it: the overlay, image-sized maps and the JSON's image size.
+                result = computed
+                original = formats.contains(.overlay) || imageSize || formats.contains(.json)
+                    ? try ImageDecoder.decode(path: path).rgb() : computed.image
+            } else {
+                original = try ImageDecoder.decode(path: path).rgb()
+                result = try loader.run(original, resolution: resolution)
+            }
         } catch {
             outcome.problems.append(String(describing: error))
             return outcome

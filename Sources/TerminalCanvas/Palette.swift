@@ -38,8 +38,18 @@ public enum Palette {
     /// never decreases: the nearest entry to each colormap sample among those at least as
     /// light as the previous choice. (Nearest colours alone would reorder a perceptually
     /// uniform map such as viridis.)
-    public static func ordered256(_ colormap: Colormap, steps: Int = 32) -> [UInt8] {
+    public static func ordered256(_ colormap: Colormap) -> [UInt8] {
+        orderedRamps[colormap]!
+    }
+
+    /// Computed once: every 256-colour frame draws its map and legend from these.
+    private static let orderedRamps: [Colormap: [UInt8]] = {
         let candidates = (16..<256).map { (index: UInt8($0), color: xterm256[$0], lightness: xterm256[$0].lightness) }
+        return Dictionary(uniqueKeysWithValues: Colormap.allCases.map { ($0, squeeze($0, steps: 32, candidates: candidates)) })
+    }()
+
+    private static func squeeze(_ colormap: Colormap, steps: Int,
+                                candidates: [(index: UInt8, color: RGB, lightness: Double)]) -> [UInt8] {
         var result: [UInt8] = []
         var floor = -1.0
         for step in 0..<steps {
