@@ -82,7 +82,7 @@ public struct ExplorerState: Sendable {
     public static let minimumRows = 12
 
     public init(paths: [String], model: ModelFacts, columns: Int, rows: Int, colorMode: ColorMode, symbols: SymbolSet,
-                methods: [MethodCatalog.Specification] = MethodCatalog.names.map { .init(name: $0) }) {
+                methods: [MethodCatalog.Specification] = MethodCatalog.defaults) {
         entries = paths.map { Entry(path: $0) }
         self.model = model
         self.methods = methods

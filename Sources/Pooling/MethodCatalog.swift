@@ -48,6 +48,9 @@ public enum MethodCatalog {
 
     public static var names: [String] { entries.map(\.name) }
 
+    /// Every method with its default parameters, in the catalogue's order (`all`).
+    public static var defaults: [Specification] { names.map { Specification(name: $0) } }
+
     /// A method as written: its name and the parameters given (nil value: "none").
     public struct Specification: Sendable, Equatable {
         public let name: String
@@ -76,7 +79,7 @@ public enum MethodCatalog {
     /// Parses `a,b:p=1,c:x=1,y=2` and `all`. A comma-separated `key=value` continues the
     /// method before it.
     public static func parse(_ text: String) throws -> [Specification] {
-        if text.trimmingCharacters(in: .whitespaces) == "all" { return names.map { Specification(name: $0) } }
+        if text.trimmingCharacters(in: .whitespaces) == "all" { return defaults }
         var result: [Specification] = []
         for rawPart in text.split(separator: ",", omittingEmptySubsequences: false) {
             let part = rawPart.trimmingCharacters(in: .whitespaces)

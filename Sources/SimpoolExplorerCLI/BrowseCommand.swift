@@ -53,7 +53,7 @@ public struct BrowseCommand: ParsableCommand {
         let layer = try options.layerIndex(count: facts.layerCount)
         let head = try options.headSelection()
         let options = self.options
-        var methods = MethodCatalogDefaults.methods
+        var methods = MethodCatalog.defaults
         if facts.context.simpoolWeights == nil {
             // Without a learned head "simpool" is "simpool-np": keep one of the two.
             methods.removeAll { $0.name == "simpool" }
@@ -99,11 +99,6 @@ public struct BrowseCommand: ParsableCommand {
         let status = driver(configuration)
         if status != 0 { throw ExitCode(status) }
     }
-}
-
-/// The method list the explorer cycles through, in the catalogue's order.
-enum MethodCatalogDefaults {
-    static var methods: [Pooling.MethodCatalog.Specification] { Pooling.MethodCatalog.names.map { .init(name: $0) } }
 }
 
 import Pooling
