@@ -45,6 +45,12 @@ public struct ExplorerState: Sendable {
             self.isTransformer = isTransformer
             self.context = context
         }
+
+        /// A model named by a file path is shown by its file name: a long directory would
+        /// push the method and layer out of a status line or caption.
+        public static func displayName(_ name: String) -> String {
+            name.contains("/") ? String(name[name.index(after: name.lastIndex(of: "/")!)...]) : name
+        }
     }
 
     public var entries: [Entry]

@@ -122,7 +122,7 @@ public struct MapExporter: @unchecked Sendable {
         case .npy: return MapFiles.npy(map, size: size)
         case .csv: return MapFiles.csv(map, size: size)
         case .ansi:
-            var state = ExplorerState(paths: [path], model: .init(name: modelName, architecture: architecture,
+            var state = ExplorerState(paths: [path], model: .init(name: ExplorerState.ModelFacts.displayName(modelName), architecture: architecture,
                                                                   layerCount: result.trace.layers.count, heads: nil,
                                                                   isTransformer: isTransformer, context: context),
                                       columns: 80, rows: 1, colorMode: .truecolor, symbols: .half,

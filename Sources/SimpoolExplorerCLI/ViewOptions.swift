@@ -83,8 +83,7 @@ struct ViewOptions: ParsableArguments {
         let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
         let summary = loaded.backbone.summary
         let context = loaded.poolingContext
-        let facts = ExplorerState.ModelFacts(name: loaded.name.hasSuffix(".safetensors") || loaded.name.contains("/")
-                                                ? (loaded.name as NSString).lastPathComponent : loaded.name,
+        let facts = ExplorerState.ModelFacts(name: ExplorerState.ModelFacts.displayName(loaded.name),
                                              architecture: summary.name, layerCount: summary.layerCount,
                                              heads: summary.heads, isTransformer: summary.family == .vit, context: context)
         return (loaded, facts)
