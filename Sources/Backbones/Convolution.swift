@@ -60,68 +60,107 @@ struct Convolution: Sendable {
         }
     }
 
-    /// `input`: `[inChannels, height, width]` flattened. Returns `[outChannels, oh, ow]`.
-    func apply(_ input: [Float], height: Int, width: Int) -> (values: [Float], height: Int, width: Int) {
+    /// `input`: `[inChannels, height, width]` flattened. Returns `[outChannels, oh, ow]`,
+    /// after adding `residual` (same shape as the output) and applying `activation`; both
+    /// are fused into the matrix product's blocks.
+    func apply(_ input: [Float], height: Int, width: Int, activation: GEMM.Epilogue.Activation = .none,
+               residual: [Float]? = nil) -> (values: [Float], height: Int, width: Int) {
         let oh = outputSize(height), ow = outputSize(width)
         let top = leadingPad(height), left = leadingPad(width)
-        var output = [Float](repeating: 0, count: outChannels * oh * ow)
+        precondition(residual == nil || residual!.count == outChannels * oh * ow)
+        var output = [Float](unsafeUninitializedCapacity: outChannels * oh * ow) { _, initialized in
+            initialized = outChannels * oh * ow
+        }
         if depthwise {
+            precondition(residual == nil, "depthwise convolutions take no residual")
             depthwiseApply(input, height, width, oh, ow, top, left, &output)
+            output.withUnsafeMutableBufferPointer { values in
+                switch activation {
+                case .none: break
+                case .relu: VectorMath.relu(values)
+                case .relu6: VectorMath.relu6(values)
+                case .gelu: VectorMath.gelu(values)
+                }
+            }
         } else {
-            denseApply(input, height, width, oh, ow, top, left, &output)
+            denseApply(input, height, width, oh, ow, top, left, activation, residual, &output)
         }
         return (output, oh, ow)
     }
 
     private func denseApply(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
-                            _ top: Int, _ left: Int, _ output: inout [Float]) {
+                            _ top: Int, _ left: Int, _ activation: GEMM.Epilogue.Activation, _ residual: [Float]?,
+                            _ output: inout [Float]) {
         let plane = oh * ow
-        let k = kernel
-        let columns: [Float]
-        if k == 1 && stride == 1 && top == 0 && left == 0 {
-            columns = input
-        } else {
-            var cols = [Float](repeating: 0, count: inChannels * k * k * plane)
-            input.withUnsafeBufferPointer { source in
-                cols.withUnsafeMutableBufferPointer { target in
-                    for c in 0..<inChannels {
-                        for ky in 0..<k {
-                            for kx in 0..<k {
-                                let row = ((c * k + ky) * k + kx) * plane
-                                for y in 0..<oh {
-                                    let iy = y * stride + ky - top
-                                    if iy < 0 || iy >= height { continue }
-                                    let sourceRow = (c * height + iy) * width
-                                    for x in 0..<ow {
-                                        let ix = x * stride + kx - left
-                                        if ix >= 0 && ix < width { target[row + y * ow + x] = source[sourceRow + ix] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            columns = cols
-        }
-        for o in 0..<outChannels {
-            let b = bias[o]
-            for i in 0..<plane { output[o * plane + i] = b }
-        }
+        let columns = k == 1 && stride == 1 && top == 0 && left == 0
+            ? input : im2col(input, height, width, oh, ow, top, left)
         weight.scalars.withUnsafeBufferPointer { w in
             columns.withUnsafeBufferPointer { cols in
-                output.withUnsafeMutableBufferPointer { out in
-                    GEMM.multiply(m: outChannels, n: plane, k: inChannels * k * k,
-                                  a: w.baseAddress!, b: cols.baseAddress!, c: out.baseAddress!, beta: 1)
+                bias.withUnsafeBufferPointer { b in
+                    output.withUnsafeMutableBufferPointer { out in
+                        let (w, cols, b, out) = (w.baseAddress!, cols.baseAddress!, b.baseAddress!, out.baseAddress!)
+                        let multiply = { (residual: UnsafePointer<Float>?) in
+                            GEMM.multiply(m: outChannels, n: plane, k: inChannels * k * k, a: w, b: cols, c: out,
+                                          epilogue: GEMM.Epilogue(bias: .perRow(b), residual: residual, activation: activation))
+                        }
+                        if let residual {
+                            residual.withUnsafeBufferPointer { multiply($0.baseAddress!) }
+                        } else {
+                            multiply(nil)
+                        }
+                    }
                 }
             }
         }
     }
 
+    private var k: Int { kernel }
+
+    /// The `[inChannels·k·k, oh·ow]` matrix of input patches. Each row (one channel and
+    /// kernel offset) is built from whole source rows: the in-bounds span copied, the
+    /// padding zeroed, so there is no bounds test per element. Rows are split across threads.
+    private func im2col(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
+                        _ top: Int, _ left: Int) -> [Float] {
+        let plane = oh * ow, rows = inChannels * k * k
+        var columns = [Float](unsafeUninitializedCapacity: rows * plane) { _, initialized in initialized = rows * plane }
+        let (k, stride) = (self.k, self.stride)
+        input.withUnsafeBufferPointer { sourceBuffer in
+            columns.withUnsafeMutableBufferPointer { targetBuffer in
+                nonisolated(unsafe) let source = sourceBuffer.baseAddress!
+                nonisolated(unsafe) let target = targetBuffer.baseAddress!
+                ComputeThreads.parallelFor(rows, minimumPerThread: max(1, 16384 / max(1, plane))) { range in
+                    for row in range {
+                        let c = row / (k * k), ky = row / k % k, kx = row % k
+                        // Output columns whose input column falls inside the image.
+                        let first = min(ow, max(0, (left - kx + stride - 1) / stride))
+                        let last = min(ow, max(first, (width - 1 - kx + left) / stride + 1))
+                        for y in 0..<oh {
+                            let out = target + row * plane + y * ow
+                            let iy = y * stride + ky - top
+                            guard iy >= 0 && iy < height else {
+                                out.update(repeating: 0, count: ow)
+                                continue
+                            }
+                            out.update(repeating: 0, count: first)
+                            (out + last).update(repeating: 0, count: ow - last)
+                            let sourceRow = source + (c * height + iy) * width + kx - left
+                            if stride == 1 {
+                                (out + first).update(from: sourceRow + first, count: last - first)
+                            } else {
+                                for x in first..<last { out[x] = sourceRow[x * stride] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return columns
+    }
+
     private func depthwiseApply(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
                                 _ top: Int, _ left: Int, _ output: inout [Float]) {
         let k = kernel, plane = oh * ow
-        nonisolated(unsafe) let source = input
+        let source = input
         output.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let target = out.baseAddress!
             ComputeThreads.parallelFor(outChannels, minimumPerThread: 8) { channels in
@@ -150,32 +189,30 @@ struct Convolution: Sendable {
 
 /// Elementwise activations and pooling on channels-first maps.
 enum FeatureMaps {
-    static func relu(_ values: inout [Float]) {
-        for i in values.indices where values[i] < 0 { values[i] = 0 }
-    }
-
-    static func relu6(_ values: inout [Float]) {
-        for i in values.indices { values[i] = min(max(values[i], 0), 6) }
-    }
-
-    /// 3×3 max pooling, stride 2, padding 1 (ResNet's stem).
+    /// 3×3 max pooling, stride 2, padding 1 (ResNet's stem), channels split across threads.
     static func maxPool(_ input: [Float], channels: Int, height: Int, width: Int) -> (values: [Float], height: Int, width: Int) {
         let oh = (height + 2 - 3) / 2 + 1, ow = (width + 2 - 3) / 2 + 1
         var output = [Float](repeating: -.infinity, count: channels * oh * ow)
-        for c in 0..<channels {
-            for y in 0..<oh {
-                for x in 0..<ow {
-                    var best = -Float.infinity
-                    for ky in 0..<3 {
-                        let iy = y * 2 + ky - 1
-                        if iy < 0 || iy >= height { continue }
-                        for kx in 0..<3 {
-                            let ix = x * 2 + kx - 1
-                            if ix < 0 || ix >= width { continue }
-                            best = max(best, input[(c * height + iy) * width + ix])
+        input.withUnsafeBufferPointer { sourceBuffer in
+            output.withUnsafeMutableBufferPointer { targetBuffer in
+                nonisolated(unsafe) let source = sourceBuffer.baseAddress!
+                nonisolated(unsafe) let target = targetBuffer.baseAddress!
+                ComputeThreads.parallelFor(channels, minimumPerThread: 4) { range in
+                    for c in range {
+                        for y in 0..<oh {
+                            let out = target + (c * oh + y) * ow
+                            for ky in max(0, 1 - y * 2)..<min(3, height + 1 - y * 2) {
+                                let row = source + (c * height + y * 2 + ky - 1) * width
+                                for x in 0..<ow {
+                                    var best = out[x]
+                                    for kx in max(0, 1 - x * 2)..<min(3, width + 1 - x * 2) {
+                                        best = max(best, row[x * 2 + kx - 1])
+                                    }
+                                    out[x] = best
+                                }
+                            }
                         }
                     }
-                    output[(c * oh + y) * ow + x] = best
                 }
             }
         }

@@ -70,28 +70,23 @@ public struct EfficientNetLite: Backbone {
     }
 
     public func forward(pixels: [Float], height: Int, width: Int) -> Trace {
-        var (x, h, w) = stem.apply(pixels, height: height, width: width)
-        FeatureMaps.relu6(&x)
+        var (x, h, w) = stem.apply(pixels, height: height, width: width, activation: .relu6)
         var layers: [Trace.Layer] = []
         for blocks in stages {
             for block in blocks {
                 var (y, yh, yw) = (x, h, w)
                 if let expand = block.expand {
-                    (y, yh, yw) = expand.apply(y, height: yh, width: yw)
-                    FeatureMaps.relu6(&y)
+                    (y, yh, yw) = expand.apply(y, height: yh, width: yw, activation: .relu6)
                 }
-                (y, yh, yw) = block.depthwise.apply(y, height: yh, width: yw)
-                FeatureMaps.relu6(&y)
-                (y, yh, yw) = block.project.apply(y, height: yh, width: yw)
-                if block.residual { for i in y.indices { y[i] += x[i] } }
+                (y, yh, yw) = block.depthwise.apply(y, height: yh, width: yw, activation: .relu6)
+                (y, yh, yw) = block.project.apply(y, height: yh, width: yw, residual: block.residual ? x : nil)
                 (x, h, w) = (y, yh, yw)
             }
             let channels = blocks.last!.project.outChannels
             layers.append(Trace.Layer(tokens: FeatureMaps.tokens(x, channels: channels, height: h, width: w),
                                       gridHeight: h, gridWidth: w, prefixTokens: 0, attention: nil))
         }
-        var (features, fh, fw) = head.apply(x, height: h, width: w)
-        FeatureMaps.relu6(&features)
+        let (features, fh, fw) = head.apply(x, height: h, width: w, activation: .relu6)
         let final = Trace.Layer(tokens: FeatureMaps.tokens(features, channels: head.outChannels, height: fh, width: fw),
                                 gridHeight: fh, gridWidth: fw, prefixTokens: 0, attention: nil)
         var logits: [Float]?

@@ -73,19 +73,19 @@ public struct ResNet: Backbone {
     }
 
     public func forward(pixels: [Float], height: Int, width: Int) -> Trace {
-        var (x, h, w) = stem.apply(pixels, height: height, width: width)
-        FeatureMaps.relu(&x)
+        var (x, h, w) = stem.apply(pixels, height: height, width: width, activation: .relu)
         (x, h, w) = FeatureMaps.maxPool(x, channels: stem.outChannels, height: h, width: w)
         var layers: [Trace.Layer] = []
         for units in stages {
             for unit in units {
+                // The shortcut is added, and the final ReLU applied, inside the last product.
+                let shortcut = unit.downsample.map { $0.apply(x, height: h, width: w).values } ?? x
                 var y = x, yh = h, yw = w
                 for (i, convolution) in unit.convolutions.enumerated() {
-                    (y, yh, yw) = convolution.apply(y, height: yh, width: yw)
-                    if i < unit.convolutions.count - 1 { FeatureMaps.relu(&y) }
+                    let last = i == unit.convolutions.count - 1
+                    (y, yh, yw) = convolution.apply(y, height: yh, width: yw, activation: .relu,
+                                                    residual: last ? shortcut : nil)
                 }
-                let shortcut = unit.downsample.map { $0.apply(x, height: h, width: w).values } ?? x
-                for i in y.indices { y[i] = max(y[i] + shortcut[i], 0) }
                 (x, h, w) = (y, yh, yw)
             }
             let channels = units.last!.convolutions.last!.outChannels

@@ -187,32 +187,38 @@ public struct VisionTransformer: Backbone {
         let tokens = x.shape[0], d = config.width, heads = config.heads, headWidth = d / heads
         let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
         let qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)          // [T, 3d]
-        var probabilities = Tensor(zeros: [heads, tokens, tokens])
-        var mixed = Tensor(zeros: [tokens, d])
+        var probabilities = Tensor(uninitialized: [heads, tokens, tokens])
+        var mixed = Tensor(uninitialized: [tokens, d])
         let scale = 1 / Float(headWidth).squareRoot()
         qkv.scalars.withUnsafeBufferPointer { qkvBuffer in
             probabilities.scalars.withUnsafeMutableBufferPointer { attention in
                 mixed.scalars.withUnsafeMutableBufferPointer { output in
-                    let base = qkvBuffer.baseAddress!
-                    for head in 0..<heads {
-                        let scores = attention.baseAddress! + head * tokens * tokens
-                        // scores = q_h · k_hᵀ / √d_h, read in place from the fused qkv rows.
-                        GEMM.multiply(m: tokens, n: tokens, k: headWidth,
-                                      a: base + head * headWidth, lda: 3 * d,
-                                      b: base + d + head * headWidth, transposeB: true, ldb: 3 * d,
-                                      c: scores, alpha: scale)
-                        RowOps.softmax(UnsafeMutableBufferPointer(start: scores, count: tokens * tokens), columns: tokens)
-                        // out_h = P · v_h, written into this head's columns.
-                        GEMM.multiply(m: tokens, n: headWidth, k: tokens,
-                                      a: scores, b: base + 2 * d + head * headWidth, ldb: 3 * d,
-                                      c: output.baseAddress! + head * headWidth, ldc: d)
+                    nonisolated(unsafe) let base = qkvBuffer.baseAddress!
+                    nonisolated(unsafe) let scoresBase = attention.baseAddress!
+                    nonisolated(unsafe) let outputBase = output.baseAddress!
+                    // Heads are independent: one per thread, each product on its thread
+                    // (a 257×257×64 product is too small to split well).
+                    ComputeThreads.parallelFor(heads) { range in
+                        for head in range {
+                            let scores = scoresBase + head * tokens * tokens
+                            // scores = q_h · k_hᵀ / √d_h, read in place from the fused qkv rows.
+                            GEMM.multiply(m: tokens, n: tokens, k: headWidth,
+                                          a: base + head * headWidth, lda: 3 * d,
+                                          b: base + d + head * headWidth, transposeB: true, ldb: 3 * d,
+                                          c: scores, alpha: scale, parallel: false)
+                            for row in 0..<tokens { RowOps.softmaxRow(scores + row * tokens, count: tokens) }
+                            // out_h = P · v_h, written into this head's columns.
+                            GEMM.multiply(m: tokens, n: headWidth, k: tokens,
+                                          a: scores, b: base + 2 * d + head * headWidth, ldb: 3 * d,
+                                          c: outputBase + head * headWidth, ldc: d, parallel: false)
+                        }
                     }
                 }
             }
         }
         addResidual(&x, mixed.linear(weight: block.projWeight, bias: block.projBias), scale: block.layerScale1)
         let h2 = x.layerNormLastAxis(weight: block.norm2Weight, bias: block.norm2Bias, eps: config.normEps)
-        let hidden = h2.linear(weight: block.fc1Weight, bias: block.fc1Bias).gelu()
+        let hidden = h2.linear(weight: block.fc1Weight, bias: block.fc1Bias, gelu: true)
         addResidual(&x, hidden.linear(weight: block.fc2Weight, bias: block.fc2Bias), scale: block.layerScale2)
         return probabilities
     }
@@ -223,11 +229,9 @@ public struct VisionTransformer: Backbone {
         x.scalars.withUnsafeMutableBufferPointer { target in
             update.scalars.withUnsafeBufferPointer { source in
                 if let scale {
-                    scale.scalars.withUnsafeBufferPointer { gamma in
-                        for i in 0..<target.count { target[i] += gamma[i % d] * source[i] }
-                    }
+                    scale.scalars.withUnsafeBufferPointer { VectorMath.addRows(target, source, columns: d, weights: $0) }
                 } else {
-                    for i in 0..<target.count { target[i] += source[i] }
+                    VectorMath.addRows(target, source, columns: d, weights: nil)
                 }
             }
         }

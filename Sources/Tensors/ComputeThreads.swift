@@ -1,20 +1,24 @@
 import CBLAS
-import Dispatch
+import Synchronization
 
 /// How many cores the engine uses, for BLAS and for its own elementwise loops.
 ///
 /// One setting for both so that `bench --threads N` measures what a user with N cores gets.
+/// Until `set` is called the engine runs on one thread.
 public enum ComputeThreads {
-    nonisolated(unsafe) private static var current = 1
+    private static let setting = Atomic<Int>(1)
+    private static var current: Int { setting.load(ordering: .relaxed) }
 
     /// The number of threads in use.
     public static var count: Int { current }
 
-    /// Sets the thread count (clamped to at least 1) for BLAS and the parallel loops.
+    /// Sets the thread count (clamped to at least 1) for the parallel loops and the split
+    /// matrix products. BLAS itself always runs single-threaded (see `GEMM.multiply`).
     public static func set(_ threads: Int) {
-        current = max(1, threads)
+        pool.ensureWorkers(max(1, threads) - 1)
+        setting.store(max(1, threads), ordering: .relaxed)
         #if !canImport(Accelerate)
-        openblas_set_num_threads(Int32(current))
+        openblas_set_num_threads(1)
         #endif
     }
 
@@ -28,12 +32,18 @@ public enum ComputeThreads {
             return
         }
         let chunk = (iterations + workers - 1) / workers
-        // Each worker touches its own range only; callers own the memory they pass in.
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let start = worker * chunk
-            let end = min(iterations, start + chunk)
-            if start < end { body(start..<end) }
+        withoutActuallyEscaping(body) { body in
+            let runChunk = { (worker: Int) in
+                let start = worker * chunk
+                let end = min(iterations, start + chunk)
+                if start < end { body(start..<end) }
+            }
+            // Each chunk touches its own range only; callers own the memory they pass in.
+            if !pool.run(chunks: workers, runChunk) {
+                for worker in 0..<workers { runChunk(worker) }
+            }
         }
     }
+
+    private static let pool = WorkerPool()
 }

@@ -15,10 +15,9 @@ public enum RowOps {
     }
 
     @inline(__always)
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+    public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
         let buffer = UnsafeMutableBufferPointer(start: row, count: count)
-        var maximum = -Float.infinity
-        for v in buffer { maximum = Swift.max(maximum, v) }
+        var maximum = VectorMath.maximum(UnsafeBufferPointer(buffer))
         if maximum == -.infinity { maximum = 0 }
         var sum: Float = 0
         let w = VectorMath.width
@@ -38,8 +37,7 @@ public enum RowOps {
             sum += e
             i += 1
         }
-        let scale = 1 / sum
-        for j in 0..<count { row[j] *= scale }
+        VectorMath.scale(buffer, by: 1 / sum)
     }
 
     /// LayerNorm over each `columns`-long row: (x − mean)/√(var + eps)·weight + bias, with the
@@ -94,7 +92,7 @@ extension Tensor {
 
     /// LayerNorm along the last axis with optional affine parameters.
     public func layerNormLastAxis(weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
-        var result = Tensor(zeros: shape)
+        var result = Tensor(uninitialized: shape)
         let columns = shape.last ?? 1
         scalars.withUnsafeBufferPointer { input in
             result.scalars.withUnsafeMutableBufferPointer { output in

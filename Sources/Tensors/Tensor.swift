@@ -18,6 +18,16 @@ public struct Tensor: Equatable, Sendable {
         self.init(shape: shape, scalars: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose scalars are about to be overwritten entirely (by BLAS with beta 0, or a
+    /// kernel that writes every element): it skips zero-filling, which for the large
+    /// activations of a forward pass is a measurable memory pass of its own.
+    public init(uninitialized shape: [Int]) {
+        let count = shape.reduce(1, *)
+        self.init(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = count
+        })
+    }
+
     public init(shape: [Int], repeating value: Float) {
         self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
     }

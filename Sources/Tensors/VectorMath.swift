@@ -14,7 +14,10 @@ public enum VectorMath {
     /// Inputs below −87.3 give ≈1e-38 rather than 0; above 88.3 they saturate.
     @inlinable @inline(__always)
     public static func exp(_ x: Lanes) -> Lanes {
-        let clamped = x.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.3))
+        // Compare-and-blend rather than `clamped(…)`, which the standard library leaves as a
+        // generic call per vector (measured: 5% of a ViT forward pass).
+        let low = Lanes(repeating: -87.3), high = Lanes(repeating: 88.3)
+        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         // Round x·log2(e) to an integer n by adding 1.5·2^23: the sum's low mantissa bits
         // then hold n, which avoids float→int conversions that Swift does not vectorise.
         let magic = Lanes(repeating: 12_582_912)
@@ -119,7 +122,11 @@ public enum VectorMath {
     }
 
     /// In place GELU over a buffer, split across the compute threads for large buffers.
-    public static func gelu(_ values: UnsafeMutableBufferPointer<Float>) {
+    public static func gelu(_ values: UnsafeMutableBufferPointer<Float>, parallel: Bool = true) {
+        guard parallel else {
+            map(values) { gelu($0) }
+            return
+        }
         let chunks = (values.count + 4095) / 4096
         nonisolated(unsafe) let base = values.baseAddress
         ComputeThreads.parallelFor(chunks, minimumPerThread: 8) { range in
@@ -147,6 +154,67 @@ public enum VectorMath {
             for j in 0..<(count - i) { tail[j] = base[i + j] }
             let result = f(tail)
             for j in 0..<(count - i) { base[i + j] = result[j] }
+        }
+    }
+}
+
+extension VectorMath {
+    /// The largest element (−∞ for an empty buffer), eight lanes at a time.
+    public static func maximum(_ values: UnsafeBufferPointer<Float>) -> Float {
+        guard let base = values.baseAddress else { return -.infinity }
+        let count = values.count
+        var best = Lanes(repeating: -.infinity)
+        var i = 0
+        while i + width <= count {
+            let v = UnsafeRawPointer(base + i).loadUnaligned(as: Lanes.self)
+            best = best.replacing(with: v, where: v .> best)
+            i += width
+        }
+        var result = best.max()
+        while i < count {
+            result = Swift.max(result, base[i])
+            i += 1
+        }
+        return result
+    }
+
+    /// In place: `values[i] = max(values[i], 0)`.
+    public static func relu(_ values: UnsafeMutableBufferPointer<Float>) {
+        let zero = Lanes(repeating: 0)
+        map(values) { $0.replacing(with: zero, where: $0 .< zero) }
+    }
+
+    /// In place: `values[i] = min(max(values[i], 0), 6)`.
+    public static func relu6(_ values: UnsafeMutableBufferPointer<Float>) {
+        let zero = Lanes(repeating: 0), six = Lanes(repeating: 6)
+        map(values) { $0.replacing(with: zero, where: $0 .< zero).replacing(with: six, where: $0 .> six) }
+    }
+
+    /// In place: `values[i] += addend[i]`.
+    public static func add(_ values: UnsafeMutableBufferPointer<Float>, _ addend: UnsafePointer<Float>) {
+        guard let base = values.baseAddress else { return }
+        for i in 0..<values.count { base[i] += addend[i] }
+    }
+
+    /// In place: `values[i] *= factor`.
+    public static func scale(_ values: UnsafeMutableBufferPointer<Float>, by factor: Float) {
+        map(values) { $0 * factor }
+    }
+
+    /// In place over row-major rows of `columns`: `rows[r][c] += (weights?[c] ?? 1) · addend[r][c]`.
+    /// The residual connection, with or without LayerScale.
+    public static func addRows(_ target: UnsafeMutableBufferPointer<Float>, _ addend: UnsafeBufferPointer<Float>,
+                               columns: Int, weights: UnsafeBufferPointer<Float>?) {
+        precondition(target.count == addend.count && columns > 0 && target.count % columns == 0)
+        let rows = target.count / columns
+        let t = target.baseAddress!, a = addend.baseAddress!
+        for r in 0..<rows {
+            let row = t + r * columns, source = a + r * columns
+            if let weights {
+                for c in 0..<columns { row[c] += weights[c] * source[c] }
+            } else {
+                for c in 0..<columns { row[c] += source[c] }
+            }
         }
     }
 }

@@ -1,5 +1,7 @@
 import SimpoolExplorerCLI
+import Tensors
 
+AllocatorTuning.keepLargeBlocks()
 // The terminal driver lives here, the only module that talks to the terminal.
 BrowseCommand.driver = TerminalDriver.run
 SimpoolExplorer.runFromCommandLine()
