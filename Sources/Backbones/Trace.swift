@@ -37,12 +37,16 @@ public struct Trace: Sendable {
     public let logits: [Float]?
     /// True when token 0 of every layer is a [CLS] token.
     public let hasClassToken: Bool
+    /// Attention rollout's [CLS] row through each block (length T), for ViTs with a [CLS]
+    /// token; computed with the forward pass (see `AttentionRollout`).
+    public let rolloutRows: [[Float]]?
 
-    public init(layers: [Layer], final: Layer, logits: [Float]?, hasClassToken: Bool = false) {
+    public init(layers: [Layer], final: Layer, logits: [Float]?, hasClassToken: Bool = false, rolloutRows: [[Float]]? = nil) {
         self.layers = layers
         self.final = final
         self.logits = logits
         self.hasClassToken = hasClassToken
+        self.rolloutRows = rolloutRows
     }
 }
 

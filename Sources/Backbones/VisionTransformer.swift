@@ -165,8 +165,9 @@ public struct VisionTransformer: Backbone {
         let normed = normWeight.map { x.layerNormLastAxis(weight: $0, bias: normBias, eps: config.normEps) } ?? x
         let final = Trace.Layer(tokens: normed, gridHeight: gridH, gridWidth: gridW, prefixTokens: prefix,
                                 attention: layers.last?.attention)
+        let rollout = config.hasClassToken ? AttentionRollout.classRows(layers.compactMap(\.attention)) : nil
         return Trace(layers: layers, final: final, logits: classify(final: normed, raw: x, prefix: prefix),
-                     hasClassToken: config.hasClassToken)
+                     hasClassToken: config.hasClassToken, rolloutRows: rollout)
     }
 
     /// How many leading rows of the position table belong to prefix tokens, and the grid of

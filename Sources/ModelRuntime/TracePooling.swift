@@ -11,6 +11,7 @@ extension PoolingInput {
         self.init(features: chosen.patchTokens, gridHeight: chosen.gridHeight, gridWidth: chosen.gridWidth,
                   attention: trace.layers[layer].attention,
                   attentionStack: attentions.count == layer + 1 ? attentions : [],
+                  rolloutRow: trace.rolloutRows.flatMap { $0.count > layer ? $0[layer] : nil },
                   prefixTokens: chosen.prefixTokens,
                   classToken: trace.hasClassToken ? Array(chosen.tokens.scalars[0..<chosen.tokens.shape[1]]) : nil,
                   head: head, isTransformer: isTransformer)

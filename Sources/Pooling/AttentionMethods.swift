@@ -39,20 +39,27 @@ public struct RolloutPooling: PoolingMethod {
     public var parameterText: String { "" }
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
-        guard !input.attentionStack.isEmpty, input.prefixTokens > 0 else {
+        guard input.prefixTokens > 0, input.rolloutRow != nil || !input.attentionStack.isEmpty else {
             throw PoolingError("rollout: needs a transformer with a [CLS] token and its attention")
         }
-        let tokens = input.attentionStack[0].shape[1]
+        let tokens = input.rolloutRow?.count ?? input.attentionStack[0].shape[1]
         guard tokens == input.prefixTokens + input.tokenCount else {
             throw PoolingError("rollout: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
         }
-        // Only the [CLS] row of the product is needed: carry r = e₀ᵀ Â_L ⋯ Â_1 from the
-        // left, r·Â = ½ (r·mean_h A + r): one matrix-vector product per head and block.
-        // Softmax rows already sum to 1, so Â's rows do too and their renormalisation is
-        // the identity (to rounding); it is not recomputed, which halves the memory read.
+        let row = input.rolloutRow ?? Self.classRow(input.attentionStack, tokens: tokens)
+        let weights = Array(row[input.prefixTokens...])
+        let map = normalizedMap(weights.map { max(Double($0), 0) })
+        return PoolingResult(pooled: weightedSum(input.features, map), map: map)
+    }
+
+    /// Only the [CLS] row of the product is needed: carry r = e₀ᵀ Â_L ⋯ Â_1 from the
+    /// left, r·Â = ½ (r·mean_h A + r): one matrix-vector product per head and block.
+    /// Softmax rows already sum to 1, so Â's rows do too and their renormalisation is
+    /// the identity (to rounding); it is not recomputed, which halves the memory read.
+    static func classRow(_ stack: [Tensor], tokens: Int) -> [Float] {
         var row = [Float](repeating: 0, count: tokens)
         row[0] = 1
-        for attention in input.attentionStack.reversed() {
+        for attention in stack.reversed() {
             let heads = attention.shape[0]
             var mixed = row.map { 0.5 * $0 }
             attention.scalars.withUnsafeBufferPointer { a in
@@ -63,9 +70,7 @@ public struct RolloutPooling: PoolingMethod {
             }
             row = mixed
         }
-        let weights = Array(row[input.prefixTokens...])
-        let map = normalizedMap(weights.map { max(Double($0), 0) })
-        return PoolingResult(pooled: weightedSum(input.features, map), map: map)
+        return row
     }
 }
 

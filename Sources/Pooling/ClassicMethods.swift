@@ -9,10 +9,7 @@ public struct GAPPooling: PoolingMethod {
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         let (n, d) = (input.tokenCount, input.channels)
-        var sums = [Double](repeating: 0, count: d)
-        input.features.scalars.withUnsafeBufferPointer { x in
-            for i in 0..<n { for c in 0..<d { sums[c] += Double(x[i * d + c]) } }
-        }
+        let sums = input.features.scalars.withUnsafeBufferPointer { ChannelKernels.weightedColumnSums($0.baseAddress!, n: n, d: d) }
         return PoolingResult(pooled: sums.map { Float($0 / Double(n)) },
                              map: [Float](repeating: 1 / Float(n), count: n))
     }
@@ -27,16 +24,22 @@ public struct MaxPooling: PoolingMethod {
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         let (n, d) = (input.tokenCount, input.channels)
-        var best = [Float](repeating: -.infinity, count: d)
-        var winner = [Int](repeating: 0, count: d)
-        input.features.scalars.withUnsafeBufferPointer { x in
-            for i in 0..<n {
-                for c in 0..<d where x[i * d + c] > best[c] {
-                    best[c] = x[i * d + c]
+        var winner = [Int](repeating: -1, count: d)
+        let best = input.features.scalars.withUnsafeBufferPointer { buffer in
+            let x = buffer.baseAddress!
+            let best = ChannelKernels.columnMaxima(x, n: n, d: d)
+            // The first patch holding each channel's maximum; stop once every channel has one.
+            var missing = d
+            for i in 0..<n where missing > 0 {
+                let row = x + i * d
+                for c in 0..<d where winner[c] < 0 && row[c] == best[c] {
                     winner[c] = i
+                    missing -= 1
                 }
             }
+            return best
         }
+        for c in 0..<d where winner[c] < 0 { winner[c] = 0 }   // NaN channels
         var counts = [Double](repeating: 0, count: n)
         for c in 0..<d { counts[winner[c]] += 1 }
         return PoolingResult(pooled: best, map: normalizedMap(counts))
@@ -57,20 +60,34 @@ public struct GeMPooling: PoolingMethod {
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         guard p > 0 else { throw PoolingError("gem: p must be positive, got \(p)") }
         let (n, d) = (input.tokenCount, input.channels)
-        var logs = input.features.scalars.map { max($0, Self.epsilon) }
-        var logMax = [Float](repeating: -.infinity, count: d)
-        let power = Float(p)
-        logs.withUnsafeMutableBufferPointer { values in
-            VectorMath.log(values)
-            logMax.withUnsafeMutableBufferPointer { top in
-                for i in 0..<n { for c in 0..<d { top[c] = max(top[c], values[i * d + c]) } }
-                // powers = exp(p · (log x − log max)), in place.
-                for i in 0..<n { for c in 0..<d { values[i * d + c] = power * (values[i * d + c] - top[c]) } }
-            }
-            VectorMath.exp(values)
+        let epsilon = Self.epsilon
+        let maxima = input.features.scalars.withUnsafeBufferPointer {
+            ChannelKernels.columnMaxima($0.baseAddress!, n: n, d: d).map { Swift.max($0, epsilon) }
         }
-        return ChannelShares.pool(shares: logs, n: n, d: d) { c, mean in
-            Float(Foundation.exp(Double(logMax[c]) + Foundation.log(mean) / p))
+        // shares = (max(x, ε) / max_c)^p, in (0, 1]: finite for any p. Integer powers (GeM's
+        // usual p = 3) are repeated products; others go through exp(p · log r).
+        var shares = input.features.scalars
+        let inverse = maxima.map { 1 / $0 }
+        let power = Float(p)
+        let integerPower = p == p.rounded() && p <= 16 ? Int(p) : nil
+        shares.withUnsafeMutableBufferPointer { values in
+            inverse.withUnsafeBufferPointer { scale in
+                let floor = VectorMath.Lanes(repeating: epsilon)
+                ChannelKernels.mapRows(values.baseAddress!, n: n, d: d, channelConstants: scale.baseAddress!) { v, s in
+                    let r = v.replacing(with: floor, where: v .< floor) * s
+                    guard let integerPower else { return VectorMath.exp(VectorMath.log(r) * power) }
+                    var result = VectorMath.Lanes(repeating: 1), base = r, e = integerPower
+                    while e > 0 {
+                        if e & 1 == 1 { result *= base }
+                        base *= base
+                        e >>= 1
+                    }
+                    return result
+                }
+            }
+        }
+        return ChannelShares.pool(shares: shares, n: n, d: d) { c, mean in
+            Float(Double(maxima[c]) * Foundation.pow(mean, 1 / p))
         }
     }
 }
@@ -87,13 +104,16 @@ public struct LSEPooling: PoolingMethod {
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         guard r > 0 else { throw PoolingError("lse: r must be positive, got \(r)") }
         let (n, d) = (input.tokenCount, input.channels)
-        let x = input.features.scalars
-        var maximum = [Float](repeating: -.infinity, count: d)
-        for i in 0..<n { for c in 0..<d { maximum[c] = max(maximum[c], x[i * d + c]) } }
+        var exps = input.features.scalars
+        let maximum = exps.withUnsafeBufferPointer { ChannelKernels.columnMaxima($0.baseAddress!, n: n, d: d) }
         let sharpness = Float(r)
-        var exps = [Float](repeating: 0, count: n * d)
-        for i in 0..<n { for c in 0..<d { exps[i * d + c] = sharpness * (x[i * d + c] - maximum[c]) } }
-        exps.withUnsafeMutableBufferPointer { VectorMath.exp($0) }
+        exps.withUnsafeMutableBufferPointer { values in
+            maximum.withUnsafeBufferPointer { m in
+                ChannelKernels.mapRows(values.baseAddress!, n: n, d: d, channelConstants: m.baseAddress!) { v, m in
+                    VectorMath.exp(sharpness * (v - m))
+                }
+            }
+        }
         return ChannelShares.pool(shares: exps, n: n, d: d) { c, mean in
             Float(Double(maximum[c]) + Foundation.log(mean) / r)
         }
@@ -104,20 +124,14 @@ public struct LSEPooling: PoolingMethod {
 /// value (from the mean term) and each patch's share, averaged over channels, the map.
 enum ChannelShares {
     static func pool(shares: [Float], n: Int, d: Int, pooled: (Int, Double) -> Float) -> PoolingResult {
-        var sums = [Double](repeating: 0, count: d)
-        var weights = [Double](repeating: 0, count: n)
-        shares.withUnsafeBufferPointer { s in
-            sums.withUnsafeMutableBufferPointer { total in
-                for i in 0..<n { for c in 0..<d { total[c] += Double(s[i * d + c]) } }
-            }
+        let (sums, weights) = shares.withUnsafeBufferPointer { buffer in
+            let s = buffer.baseAddress!
+            let sums = ChannelKernels.weightedColumnSums(s, n: n, d: d)
             let inverse = sums.map { Float(1 / ($0 * Double(d))) }
-            for i in 0..<n {
-                var total: Float = 0
-                for c in 0..<d { total += s[i * d + c] * inverse[c] }
-                weights[i] = Double(total)
-            }
+            let weights = inverse.withUnsafeBufferPointer { ChannelKernels.rowDots(s, n: n, d: d, $0.baseAddress!) }
+            return (sums, weights)
         }
-        return PoolingResult(pooled: (0..<d).map { pooled($0, sums[$0] / Double(n)) }, map: normalizedMap(weights))
+        return PoolingResult(pooled: (0..<d).map { pooled($0, sums[$0] / Double(n)) }, map: normalizedMap(weights.map(Double.init)))
     }
 }
 
@@ -129,28 +143,21 @@ public struct HOWPooling: PoolingMethod {
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         let (n, d) = (input.tokenCount, input.channels)
-        var norms = [Double](repeating: 0, count: n)
-        input.features.scalars.withUnsafeBufferPointer { x in
-            for i in 0..<n {
-                var squares = 0.0
-                for c in 0..<d { squares += Double(x[i * d + c]) * Double(x[i * d + c]) }
-                norms[i] = squares.squareRoot()
-            }
+        let norms = input.features.scalars.withUnsafeBufferPointer { buffer in
+            let x = buffer.baseAddress!
+            return (0..<n).map { i in Double(ChannelKernels.dot(x + i * d, x + i * d, count: d)).squareRoot() }
         }
         let map = normalizedMap(norms)
         return PoolingResult(pooled: weightedSum(input.features, map), map: map)
     }
 }
 
-/// Σ_i a_i x_i in Double.
+/// Σ_i a_i x_i (Float within blocks of rows, Double across them).
 func weightedSum(_ features: Tensor, _ weights: [Float]) -> [Float] {
     let (n, d) = (features.shape[0], features.shape[1])
-    var sums = [Double](repeating: 0, count: d)
-    features.scalars.withUnsafeBufferPointer { x in
-        for i in 0..<n {
-            let w = Double(weights[i])
-            for c in 0..<d { sums[c] += w * Double(x[i * d + c]) }
+    return features.scalars.withUnsafeBufferPointer { x in
+        weights.withUnsafeBufferPointer { w in
+            ChannelKernels.weightedColumnSums(x.baseAddress!, n: n, d: d, weights: w.baseAddress!).map(Float.init)
         }
     }
-    return sums.map(Float.init)
 }

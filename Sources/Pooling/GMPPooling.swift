@@ -5,7 +5,7 @@ import Tensors
 /// Generalized max pooling: α = (X Xᵀ + λ I)⁻¹ 1, u = Xᵀ α. The map is α's non-negative
 /// part normalised (patches that add to the pooled vector); the signed α is kept for export.
 ///
-/// The system is solved by LAPACK (Cholesky, `dposv`), the Gram matrix by BLAS `dgemm`. When N > d the
+/// The system is solved by LAPACK (Cholesky, `dposv`), the Gram matrix by BLAS `dsyrk`. When N > d the
 /// d×d form from the Woodbury identity is solved instead:
 /// α = (1 − X (XᵀX + λI)⁻¹ Xᵀ 1) / λ.
 public struct GMPPooling: PoolingMethod {
@@ -24,12 +24,14 @@ public struct GMPPooling: PoolingMethod {
         let x = input.features.scalars.map(Double.init)
         let size = min(n, d)
         var gram = [Double](repeating: 0, count: size * size)
+        // Symmetric rank-k update: only the upper triangle, half the work of a full product,
+        // and the triangle LAPACK's Cholesky reads ('U' in column-major = lower in row-major).
         if n <= d {
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(d),
-                        1, x, Int32(d), x, Int32(d), 0, &gram, Int32(n))                         // X Xᵀ
+            cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, Int32(n), Int32(d),
+                        1, x, Int32(d), 0, &gram, Int32(n))                                     // X Xᵀ
         } else {
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(n),
-                        1, x, Int32(d), x, Int32(d), 0, &gram, Int32(d))                         // XᵀX
+            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, Int32(d), Int32(n),
+                        1, x, Int32(d), 0, &gram, Int32(d))                                     // XᵀX
         }
         for i in 0..<size { gram[i * size + i] += lambda }
         var alpha: [Double]

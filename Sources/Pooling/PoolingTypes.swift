@@ -11,6 +11,9 @@ public struct PoolingInput: Sendable {
     public var attention: Tensor?
     /// Every block's attention up to the chosen one, first to last (for rollout).
     public var attentionStack: [Tensor]
+    /// Rollout's [CLS] row through the chosen block, when the forward pass computed it
+    /// (length T); rollout then skips reading `attentionStack`.
+    public var rolloutRow: [Float]?
     public var prefixTokens: Int
     /// The layer's [CLS] token, when the model has one.
     public var classToken: [Float]?
@@ -19,7 +22,7 @@ public struct PoolingInput: Sendable {
     public var isTransformer: Bool
 
     public init(features: Tensor, gridHeight: Int? = nil, gridWidth: Int? = nil, attention: Tensor? = nil,
-                attentionStack: [Tensor] = [], prefixTokens: Int = 0, classToken: [Float]? = nil,
+                attentionStack: [Tensor] = [], rolloutRow: [Float]? = nil, prefixTokens: Int = 0, classToken: [Float]? = nil,
                 head: HeadSelection = .mean, isTransformer: Bool = true) {
         precondition(features.rank == 2, "features must be [N, d], got \(features.shape)")
         if let h = gridHeight, let w = gridWidth { precondition(h * w == features.shape[0], "grid \(h)×\(w) ≠ \(features.shape[0]) tokens") }
@@ -28,6 +31,7 @@ public struct PoolingInput: Sendable {
         self.gridWidth = gridWidth
         self.attention = attention
         self.attentionStack = attentionStack
+        self.rolloutRow = rolloutRow
         self.prefixTokens = prefixTokens
         self.classToken = classToken
         self.head = head

@@ -80,9 +80,15 @@ public struct SimPoolPooling: PoolingMethod {
         // Values: X̂ itself, or (X̂ − min + 1e-6)^γ for the power mean.
         var values = normalized.scalars
         if let gamma {
-            let shift = 1e-6 - (normalized.scalars.min() ?? 0)
-            for i in values.indices { values[i] += shift }
-            values.withUnsafeMutableBufferPointer { VectorMath.pow($0, Float(gamma)) }
+            let shift = 1e-6 - values.withUnsafeBufferPointer { VectorMath.minimum($0) }
+            let power = Float(gamma)
+            values.withUnsafeMutableBufferPointer { v in
+                if power == 2 {
+                    VectorMath.map(v) { ($0 + shift) * ($0 + shift) }
+                } else {
+                    VectorMath.map(v) { VectorMath.exp(VectorMath.log($0 + shift) * power) }
+                }
+            }
         }
         var pooled = [Float](repeating: 0, count: d)
         var map = [Double](repeating: 0, count: n)

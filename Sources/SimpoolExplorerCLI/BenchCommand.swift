@@ -30,6 +30,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Time only the forward pass (for interleaved comparisons).")
+    var forwardOnly = false
+
     func validate() throws {
         guard resolution > 0, repeats > 0, threads.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--resolution, --repeats and --threads must be positive")
@@ -39,12 +42,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let imagePath = try image ?? defaultImage()
         let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
-        let loadMs = median(repeats: max(3, repeats / 2)) { _ = try? LoadedModel.load(model, resolution: resolution) }
         let decoded = try ImageDecoder.decode(path: imagePath)
         let input = loaded.preprocessor.prepare(decoded)
-        let preprocessMs = median(repeats: repeats) {
-            _ = loaded.preprocessor.prepare((try? ImageDecoder.decode(path: imagePath)) ?? decoded)
-        }
         var forward: [String: Double] = [:]
         for count in threads {
             ComputeThreads.set(count)
@@ -54,6 +53,15 @@ struct BenchCommand: ParsableCommand {
             }
         }
         ComputeThreads.set(1)
+        if forwardOnly {
+            let object: [String: Any] = ["model": loaded.name, "input": [input.width, input.height], "forward_ms": forward]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        let loadMs = median(repeats: max(3, repeats / 2)) { _ = try? LoadedModel.load(model, resolution: resolution) }
+        let preprocessMs = median(repeats: repeats) {
+            _ = loaded.preprocessor.prepare((try? ImageDecoder.decode(path: imagePath)) ?? decoded)
+        }
 
         // Every method on the last layer of this image's trace (16×16×384 for the default model at 224).
         let trace = loaded.backbone.forward(pixels: input.pixels, height: input.height, width: input.width)

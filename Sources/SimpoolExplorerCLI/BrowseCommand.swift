@@ -12,6 +12,8 @@ public struct BrowseConfiguration: Sendable {
     public let model: ExplorerState.ModelFacts
     public let exportDirectory: String
     public let version: String
+    /// Quit as soon as the first image's map is on screen (start-up benchmarks).
+    public let exitAfterFirstFrame: Bool
     public let makeState: @Sendable (_ columns: Int, _ rows: Int, _ terminfoColors: Int?) -> ExplorerState
 }
 
@@ -30,6 +32,9 @@ public struct BrowseCommand: ParsableCommand {
 
     @Option(help: "Where e, E and x write their files.")
     var out = "simpool-exports"
+
+    @Flag(help: .hidden)
+    var exitAfterFirstFrame = false
 
     public init() {}
 
@@ -76,6 +81,7 @@ public struct BrowseCommand: ParsableCommand {
             paths: images, problems: expansion.problems,
             loader: ImageLoader(model: loaded, labels: ImageNetLabels.bundled()),
             model: facts, exportDirectory: out, version: SimpoolExplorer.version,
+            exitAfterFirstFrame: exitAfterFirstFrame,
             makeState: { columns, rows, terminfoColors in
                 var state = ExplorerState(paths: images, model: facts, columns: columns, rows: rows,
                                           colorMode: options.colorMode(terminfoColors: terminfoColors),

@@ -41,7 +41,7 @@ public enum RowOps {
     }
 
     /// LayerNorm over each `columns`-long row: (x − mean)/√(var + eps)·weight + bias, with the
-    /// biased variance as PyTorch computes it. Accumulates in Double so long rows stay exact.
+    /// biased variance as PyTorch computes it.
     public static func layerNorm(_ input: UnsafeBufferPointer<Float>,
                                  output: UnsafeMutableBufferPointer<Float>,
                                  columns: Int, weight: [Float]?, bias: [Float]?, eps: Float) {
@@ -59,25 +59,46 @@ public enum RowOps {
             gamma.withUnsafeBufferPointer { g in
                 beta.withUnsafeBufferPointer { b in
                     for row in range {
-                        let x = source + row * columns
-                        let y = target + row * columns
-                        var sum = 0.0
-                        for j in 0..<columns { sum += Double(x[j]) }
-                        let mean = sum / Double(columns)
-                        var squares = 0.0
-                        for j in 0..<columns {
-                            let d = Double(x[j]) - mean
-                            squares += d * d
-                        }
-                        let inverse = Float(1 / (squares / Double(columns) + Double(eps)).squareRoot())
-                        let m = Float(mean)
-                        for j in 0..<columns {
-                            y[j] = (x[j] - m) * inverse * g[j] + b[j]
-                        }
+                        layerNormRow(source + row * columns, target + row * columns, columns, g.baseAddress!, b.baseAddress!, eps)
                     }
                 }
             }
         }
+    }
+
+    /// One row: two passes (mean, then the squared deviations) in eight Float lanes each.
+    /// The two-pass form keeps the variance accurate without Double: each lane sums at most
+    /// columns/8 terms, and the deviations are taken from the exact-to-rounding mean.
+    @inline(__always)
+    static func layerNormRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ columns: Int,
+                             _ g: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ eps: Float) {
+        let w = VectorMath.width
+        let body = columns / w * w
+        var sums = Lanes(repeating: 0)
+        for j in stride(from: 0, to: body, by: w) { sums += UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self) }
+        var total = Double(sums.sum())
+        for j in body..<columns { total += Double(x[j]) }
+        let mean = Float(total / Double(columns))
+        let meanLanes = Lanes(repeating: mean)
+        var squares = Lanes(repeating: 0)
+        for j in stride(from: 0, to: body, by: w) {
+            let d = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self) - meanLanes
+            squares += d * d
+        }
+        var squareTotal = Double(squares.sum())
+        for j in body..<columns {
+            let d = Double(x[j] - mean)
+            squareTotal += d * d
+        }
+        let inverse = Float(1 / (squareTotal / Double(columns) + Double(eps)).squareRoot())
+        let inverseLanes = Lanes(repeating: inverse)
+        for j in stride(from: 0, to: body, by: w) {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self)
+            let gamma = UnsafeRawPointer(g + j).loadUnaligned(as: Lanes.self)
+            let shift = UnsafeRawPointer(b + j).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(y + j).storeBytes(of: (v - meanLanes) * inverseLanes * gamma + shift, as: Lanes.self)
+        }
+        for j in body..<columns { y[j] = (x[j] - mean) * inverse * g[j] + b[j] }
     }
 }
 

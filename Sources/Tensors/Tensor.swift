@@ -65,18 +65,24 @@ public struct Tensor: Equatable, Sendable {
                       scalars: Array(scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
     }
 
-    /// Transpose of a rank-2 tensor.
+    /// Transpose of a rank-2 tensor, in 32×32 tiles so that both sides stay in cache.
     public func transposed() -> Tensor {
         precondition(rank == 2, "transposed() needs a matrix, got shape \(shape)")
         let (rows, columns) = (shape[0], shape[1])
-        var result = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { source in
-            for r in 0..<rows {
-                for c in 0..<columns {
-                    result[c * rows + r] = source[r * columns + c]
+        var result = Tensor(uninitialized: [columns, rows])
+        let tile = 32
+        scalars.withUnsafeBufferPointer { sourceBuffer in
+            result.scalars.withUnsafeMutableBufferPointer { targetBuffer in
+                guard let source = sourceBuffer.baseAddress, let target = targetBuffer.baseAddress else { return }
+                for r0 in stride(from: 0, to: rows, by: tile) {
+                    for c0 in stride(from: 0, to: columns, by: tile) {
+                        for r in r0..<min(rows, r0 + tile) {
+                            for c in c0..<min(columns, c0 + tile) { target[c * rows + r] = source[r * columns + c] }
+                        }
+                    }
                 }
             }
         }
-        return Tensor(shape: [columns, rows], scalars: result)
+        return result
     }
 }

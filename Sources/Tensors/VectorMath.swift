@@ -140,7 +140,7 @@ public enum VectorMath {
 
     /// Applies a lane function in place; the tail is padded into one last vector.
     @inlinable @inline(__always)
-    static func map(_ values: UnsafeMutableBufferPointer<Float>, _ f: (Lanes) -> Lanes) {
+    public static func map(_ values: UnsafeMutableBufferPointer<Float>, _ f: (Lanes) -> Lanes) {
         guard let base = values.baseAddress else { return }
         let count = values.count
         var i = 0
@@ -194,6 +194,24 @@ extension VectorMath {
     public static func add(_ values: UnsafeMutableBufferPointer<Float>, _ addend: UnsafePointer<Float>) {
         guard let base = values.baseAddress else { return }
         for i in 0..<values.count { base[i] += addend[i] }
+    }
+
+    /// The smallest element (+∞ for an empty buffer).
+    public static func minimum(_ values: UnsafeBufferPointer<Float>) -> Float {
+        guard let base = values.baseAddress else { return .infinity }
+        var best = Lanes(repeating: .infinity)
+        var i = 0
+        while i + width <= values.count {
+            let v = UnsafeRawPointer(base + i).loadUnaligned(as: Lanes.self)
+            best = best.replacing(with: v, where: v .< best)
+            i += width
+        }
+        var result = best.min()
+        while i < values.count {
+            result = Swift.min(result, base[i])
+            i += 1
+        }
+        return result
     }
 
     /// In place: `values[i] *= factor`.

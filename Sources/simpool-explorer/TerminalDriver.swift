@@ -48,7 +48,11 @@ enum TerminalDriver {
                     lastFrame = frame
                 }
                 dirty = false
+                if configuration.exitAfterFirstFrame && state.current?.result != nil { break }
             }
+            // While the image on screen waits for its forward pass, look for the result
+            // often; otherwise a slower tick keeps an idle explorer idle.
+            screen.setTick(milliseconds: state.current?.result == nil ? 10 : 80)
             var actions: [ExplorerAction] = []
             switch screen.readInput() {
             case .key(let key): actions.append(.key(key))
@@ -114,6 +118,10 @@ final class Screen {
         columns = Int(spx_getmaxx(spx_stdscr()))
         rows = Int(spx_getmaxy(spx_stdscr()))
         atexit { endwin() }
+    }
+
+    func setTick(milliseconds: Int32) {
+        timeout(milliseconds)
     }
 
     func close() {

