@@ -64,25 +64,18 @@ public struct GeMPooling: PoolingMethod {
         let maxima = input.features.scalars.withUnsafeBufferPointer {
             ChannelKernels.columnMaxima($0.baseAddress!, n: n, d: d).map { Swift.max($0, epsilon) }
         }
-        // shares = (max(x, ε) / max_c)^p, in (0, 1]: finite for any p. Integer powers (GeM's
-        // usual p = 3) are repeated products; others go through exp(p · log r).
+        // shares = (max(x, ε) / max_c)^p, in (0, 1]: finite for any p. Quarter powers (GeM's
+        // usual p = 3) are products and square roots; others go through exp(p · log r).
         var shares = input.features.scalars
         let inverse = maxima.map { 1 / $0 }
         let power = Float(p)
-        let integerPower = p == p.rounded() && p <= 16 ? Int(p) : nil
+        let quarters = VectorMath.QuarterPower(power)
         shares.withUnsafeMutableBufferPointer { values in
             inverse.withUnsafeBufferPointer { scale in
                 let floor = VectorMath.Lanes(repeating: epsilon)
                 ChannelKernels.mapRows(values.baseAddress!, n: n, d: d, channelConstants: scale.baseAddress!) { v, s in
                     let r = v.replacing(with: floor, where: v .< floor) * s
-                    guard let integerPower else { return VectorMath.exp(VectorMath.log(r) * power) }
-                    var result = VectorMath.Lanes(repeating: 1), base = r, e = integerPower
-                    while e > 0 {
-                        if e & 1 == 1 { result *= base }
-                        base *= base
-                        e >>= 1
-                    }
-                    return result
+                    return quarters?.apply(r) ?? VectorMath.exp(VectorMath.log(r) * power)
                 }
             }
         }

@@ -83,8 +83,8 @@ public struct SimPoolPooling: PoolingMethod {
             let shift = 1e-6 - values.withUnsafeBufferPointer { VectorMath.minimum($0) }
             let power = Float(gamma)
             values.withUnsafeMutableBufferPointer { v in
-                if power == 2 {
-                    VectorMath.map(v) { ($0 + shift) * ($0 + shift) }
+                if let quarters = VectorMath.QuarterPower(power) {
+                    VectorMath.map(v) { quarters.apply($0 + shift) }
                 } else {
                     VectorMath.map(v) { VectorMath.exp(VectorMath.log($0 + shift) * power) }
                 }
