@@ -57,6 +57,7 @@ let package = Package(
         .executableTarget(name: "simpool-explorer", dependencies: ["SimpoolExplorerCLI", "Explorer", "TerminalCanvas", "CNcurses", "Tensors"]),
 
         // Benchmarks (not tests: they print numbers, they assert nothing).
+        .executableTarget(name: "simpool-fuzz", dependencies: ["Checkpoints", "Imaging"]),
         .executableTarget(name: "gemm-benchmark", dependencies: ["Tensors"], path: "Benchmarks/GEMMBenchmark"),
 
         // Tests.

@@ -13,11 +13,11 @@ public enum AtomicFile {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UUID().uuidString.prefix(8)).partial")
-        do {
-            try Data(bytes).write(to: temporary)
-        } catch {
-            try? fileManager.removeItem(at: temporary)
-            throw CheckpointError(path: path, problem: "cannot write: \(reason(error))")
+        // POSIX calls rather than Data.write: the error is then errno itself ("File too
+        // large", "No space left on device"), where Foundation reports "error 512".
+        if let code = writeAll(bytes, to: temporary.path) {
+            unlink(temporary.path)
+            throw CheckpointError(path: path, problem: "cannot write: \(String(cString: strerror(code)))")
         }
         if rename(temporary.path, path) != 0 {
             let code = errno
@@ -27,19 +27,24 @@ public enum AtomicFile {
         return .written
     }
 
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSCocoaErrorDomain {
-            switch nsError.code {
-            case NSFileWriteNoPermissionError: return "permission denied"
-            case NSFileWriteOutOfSpaceError: return "no space left on device"
-            case NSFileNoSuchFileError, NSFileWriteInvalidFileNameError: return "no such directory"
-            default: break
+    /// Creates `path` (it must not exist) and writes every byte; returns errno on failure.
+    private static func writeAll(_ bytes: [UInt8], to path: String) -> Int32? {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return errno }
+        var failure: Int32?
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
             }
         }
-        return nsError.localizedDescription
+        if close(descriptor) != 0 && failure == nil { failure = errno }
+        return failure
     }
 }

@@ -56,27 +56,52 @@ public struct MapExporter: @unchecked Sendable {
         self.out = out
     }
 
-    /// `computed`: the image's result when the caller already has it (the explorer does).
-    public func export(_ path: String, computed: ImageResult? = nil) -> Outcome {
-        var outcome = Outcome()
-        let start = DispatchTime.now().uptimeNanoseconds
+    /// An image read and run through the model, ready to be written.
+    public struct Prepared: @unchecked Sendable {
+        let path: String
         let result: ImageResult
         let original: PixelImage
+        let start: UInt64
+    }
+
+    /// `computed`: the image's result when the caller already has it (the explorer does).
+    public func export(_ path: String, computed: ImageResult? = nil) -> Outcome {
+        switch prepare(path, computed: computed) {
+        case .success(let prepared): return write(prepared)
+        case .failure(let failed): return failed.outcome
+        }
+    }
+
+    public struct PrepareFailure: Error {
+        public let outcome: Outcome
+    }
+
+    /// The first half of an export: decode and forward pass. Batch exports run it for the
+    /// next image while `write` pools and writes the previous one.
+    public func prepare(_ path: String, computed: ImageResult? = nil) -> Result<Prepared, PrepareFailure> {
+        let start = DispatchTime.now().uptimeNanoseconds
         do {
             if let computed {
                 // The explorer keeps a display copy; the full-size image is read again only
                 // for what needs it: the overlay, image-sized maps and the JSON's image size.
-                result = computed
-                original = formats.contains(.overlay) || imageSize || formats.contains(.json)
+                let original = formats.contains(.overlay) || imageSize || formats.contains(.json)
                     ? try ImageDecoder.decode(path: path).rgb() : computed.image
-            } else {
-                original = try ImageDecoder.decode(path: path).rgb()
-                result = try loader.run(original, resolution: resolution)
+                return .success(Prepared(path: path, result: computed, original: original, start: start))
             }
+            let original = try ImageDecoder.decode(path: path).rgb()
+            let result = try loader.run(original, resolution: resolution)
+            return .success(Prepared(path: path, result: result, original: original, start: start))
         } catch {
+            var outcome = Outcome()
             outcome.problems.append(String(describing: error))
-            return outcome
+            return .failure(PrepareFailure(outcome: outcome))
         }
+    }
+
+    /// The second half: every method, layer, head and format of one prepared image.
+    public func write(_ prepared: Prepared) -> Outcome {
+        var outcome = Outcome()
+        let (path, result, original, start) = (prepared.path, prepared.result, prepared.original, prepared.start)
         let size = imageSize ? (width: original.width, height: original.height) : nil
         // Methods that resolve to the same one (simpool without a learned head is
         // simpool-np) are written once.

@@ -54,6 +54,9 @@ enum NetpbmDecoder {
                 if kind == 1 {
                     skipSpaceAndComments()
                     guard position < bytes.count else { throw DecodeError("truncated file: netpbm data ends early") }
+                    guard bytes[position] == 0x30 || bytes[position] == 0x31 else {
+                        throw DecodeError("corrupt netpbm data: a bitmap pixel must be 0 or 1")
+                    }
                     pixels[i] = scaled(Int(bytes[position] - 0x30))
                     position += 1
                 } else {

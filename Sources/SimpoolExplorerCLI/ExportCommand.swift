@@ -99,31 +99,92 @@ struct ExportCommand: ParsableCommand {
                             layers: layers, heads: heads, formats: formats, imageSize: size == "image", mass: mass,
                             resolution: resolution, colormap: colormap, force: force, out: out)
 
-        if jobs > 1 { ComputeThreads.set(1) } else { ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
         let progress = Progress(total: images.count)
         let tally = Tally()
-        let queue = DispatchQueue(label: "simpool-explorer.export", attributes: .concurrent)
-        let group = DispatchGroup()
-        let slots = DispatchSemaphore(value: jobs)
-        for image in images {
-            slots.wait()
-            group.enter()
-            queue.async {
-                let outcome = job.export(image)
-                for problem in outcome.problems { StandardError.write(problem) }
-                tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
-                slots.signal()
-                group.leave()
+        Interruption.install()
+        if jobs > 1 {
+            // Whole images in parallel, each on one thread.
+            ComputeThreads.set(1)
+            let queue = DispatchQueue(label: "simpool-explorer.export", attributes: .concurrent)
+            let group = DispatchGroup()
+            let slots = DispatchSemaphore(value: jobs)
+            for image in images {
+                slots.wait()
+                if Interruption.requested {
+                    slots.signal()
+                    break
+                }
+                group.enter()
+                queue.async {
+                    let outcome = job.export(image)
+                    for problem in outcome.problems { StandardError.write(problem) }
+                    tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
+                    slots.signal()
+                    group.leave()
+                }
             }
+            group.wait()
+        } else {
+            // A pipeline: the forward pass of the next image (on every core) runs while the
+            // previous one is pooled and written, so the writing hides behind the model.
+            // At most one image waits to be written, which keeps memory flat.
+            ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount)
+            let writer = DispatchQueue(label: "simpool-explorer.export.writer")
+            let pending = DispatchSemaphore(value: 1)
+            for image in images {
+                if Interruption.requested { break }
+                let prepared = job.prepare(image)
+                pending.wait()
+                writer.async {
+                    let outcome: MapExporter.Outcome
+                    switch prepared {
+                    case .success(let ready): outcome = job.write(ready)
+                    case .failure(let failed): outcome = failed.outcome
+                    }
+                    for problem in outcome.problems { StandardError.write(problem) }
+                    tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
+                    pending.signal()
+                }
+            }
+            writer.sync {}
         }
-        group.wait()
         progress.finish()
         let (written, skipped, failed) = (tally.written, tally.skipped, tally.failed)
         for path in skipped { StandardError.write("\(path): exists; kept (use --force to overwrite)") }
         failures += failed
-        StandardError.write("exported \(images.count - failed.count) of \(images.count) images: \(written) files written"
+        StandardError.write("exported \(tally.done - failed.count) of \(images.count) images: \(written) files written"
                             + (skipped.isEmpty ? "" : ", \(skipped.count) kept") + " in \(out)")
+        if Interruption.requested {
+            StandardError.write("interrupted after \(tally.done) of \(images.count) images; every file written is complete. "
+                                + "Run the same command again to export the rest (existing files are kept).")
+            throw ExitCode(130)
+        }
         if !failures.isEmpty { throw ExitCode(ExitStatus.inputFailed) }
+    }
+}
+
+/// Ctrl-C or SIGTERM during an export: the image in hand is finished (no file is left
+/// half-written or as a temporary), no new one is started. A second signal ends the
+/// process at once.
+enum Interruption {
+    nonisolated(unsafe) static var flag: sig_atomic_t = 0
+
+    static var requested: Bool { flag != 0 }
+
+    static func install() {
+        // A parent may have started us with these signals blocked (a thread of a test
+        // runner or a job scheduler); unblock them so the handler can run.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        for number in [SIGINT, SIGTERM] {
+            signal(number) { received in
+                Interruption.flag = 1
+                signal(received, SIG_DFL)
+            }
+        }
     }
 }
 
@@ -133,10 +194,12 @@ final class Tally: @unchecked Sendable {
     private(set) var written = 0
     private(set) var skipped: [String] = []
     private(set) var failed: [String] = []
+    private(set) var done = 0
 
     func add(_ outcome: MapExporter.Outcome, then report: () -> Void) {
         lock.lock()
         defer { lock.unlock() }
+        done += 1
         written += outcome.written
         skipped += outcome.skipped
         if let problem = outcome.failure { failed.append(problem) }

@@ -20,6 +20,14 @@ struct BadImageTests {
         }
     }
 
+    /// Findings of `Tools/fuzz.sh`, kept so they stay fixed.
+    @Test func fuzzFindingsAreRefused() throws {
+        // An ASCII bitmap whose pixel bytes are not '0'/'1' (byte − '0' underflowed).
+        let bitmap = try Fixtures.bytes("hostile/fuzz-p1-bitmap-byte.pbm")
+        #expect(try problem(bitmap, name: "fuzz.pbm") == "corrupt netpbm data: a bitmap pixel must be 0 or 1")
+        #expect(try problem(Array("P1 2 1\n0 x".utf8), name: "hand.pbm") == "corrupt netpbm data: a bitmap pixel must be 0 or 1")
+    }
+
     @Test func missingEmptyAndWrongMagic() throws {
         do {
             _ = try ImageDecoder.decode(path: "/nonexistent/cat.png")
