@@ -21,6 +21,7 @@ public enum Reducer {
         case .key(let pressed):
             handle(&s, pressed)
         }
+        s.releaseDistantResults()
         return s
     }
 
