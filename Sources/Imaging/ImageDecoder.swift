@@ -11,6 +11,12 @@ public enum ImageDecoder {
 
     public static func decode(path: String, maximumPixels: Int = defaultMaximumPixels) throws -> PixelImage {
         let data: Data
+        // An empty regular file is answered before reading: Foundation's reader leaks its
+        // buffer for one (found by the image fuzzer), and there is nothing to decode.
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+           attributes[.type] as? FileAttributeType == .typeRegular, attributes[.size] as? Int == 0 {
+            throw ImageError(path: path, problem: "empty file")
+        }
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
