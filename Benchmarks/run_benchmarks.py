@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import pty
-import resource
 import select
 import shutil
 import statistics
@@ -117,11 +116,28 @@ def export_throughput(ort_best_ms, rounds):
                  f"{ours:.2f}", f"{theirs:.2f} (forward only)", f"{ours / theirs:.2f}×", "≥ ONNX Runtime", ours >= theirs)]
 
 
+def peak_report():
+    """A file for the binary's own peak-memory report (wait4's ru_maxrss would count this
+    Python process, which has ONNX Runtime loaded, in every child)."""
+    handle, path = tempfile.mkstemp(prefix="simpool-peak-")
+    os.close(handle)
+    return path
+
+
+def read_peak(path):
+    with open(path) as f:
+        text = f.read().strip()
+    os.unlink(path)
+    return int(text) / 1024
+
+
 def run_in_terminal(arguments, keys=(), key_interval=0.0, timeout=60):
     """Runs a command on a pseudo-terminal, typing `keys` one by one; returns (seconds, peak RSS in MB)."""
+    report = peak_report()
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
+        os.environ["SIMPOOL_EXPLORER_PEAK_MEMORY_FILE"] = report
         os.environ["TERM"] = "xterm-256color"
         os.environ["LINES"], os.environ["COLUMNS"] = "50", "160"
         os.execv(arguments[0], arguments)
@@ -139,11 +155,11 @@ def run_in_terminal(arguments, keys=(), key_interval=0.0, timeout=60):
         if pending and time.perf_counter() >= next_key:
             os.write(fd, pending.pop(0).encode())
             next_key = time.perf_counter() + key_interval
-        finished, status, usage = os.wait4(pid, os.WNOHANG)
+        finished, status = os.waitpid(pid, os.WNOHANG)
         if finished:
             elapsed = time.perf_counter() - start
             os.close(fd)
-            return elapsed, usage.ru_maxrss / 1024
+            return elapsed, read_peak(report)
     os.kill(pid, 9)
     raise RuntimeError("%s did not finish" % arguments)
 
@@ -171,11 +187,11 @@ def export_memory(counts):
             for i in range(count):
                 os.symlink(os.path.join(images, names[i % len(names)]), os.path.join(folder, "%05d.png" % i))
             out = os.path.join(scratch, "out%d" % count)
-            process = subprocess.Popen([BINARY, "export", folder, "--out", out, "--method", "all", "--layer", "last",
-                                        "--format", "png,npy,json", "--resolution", "112"], stderr=subprocess.DEVNULL)
-            _, status, usage = os.wait4(process.pid, 0)
-            assert status == 0, "export of %d images failed" % count
-            peaks[count] = usage.ru_maxrss / 1024
+            report = peak_report()
+            subprocess.check_call([BINARY, "export", folder, "--out", out, "--method", "all", "--layer", "last",
+                                   "--format", "png,npy,json", "--resolution", "112"], stderr=subprocess.DEVNULL,
+                                  env=dict(os.environ, SIMPOOL_EXPLORER_PEAK_MEMORY_FILE=report))
+            peaks[count] = read_peak(report)
     small, large = counts
     flat = peaks[large] <= peaks[small] * 1.1 + 10
     return [(f"peak memory, export of {small} vs {large} images (112 px, all methods)",

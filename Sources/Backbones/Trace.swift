@@ -12,15 +12,31 @@ public struct Trace: Sendable {
         public let gridWidth: Int
         /// How many non-patch tokens lead `tokens`.
         public let prefixTokens: Int
-        /// `[heads, tokens, tokens]` softmax probabilities, for attention blocks.
+        /// `[heads, tokens, tokens]` softmax probabilities, for attention blocks (nil in a
+        /// compacted trace).
         public let attention: Tensor?
+        /// `[heads, tokens]`: the [CLS] query's row of each head, kept by `compacted()`.
+        public let classAttention: Tensor?
 
-        public init(tokens: Tensor, gridHeight: Int, gridWidth: Int, prefixTokens: Int, attention: Tensor?) {
+        public init(tokens: Tensor, gridHeight: Int, gridWidth: Int, prefixTokens: Int, attention: Tensor?,
+                    classAttention: Tensor? = nil) {
             self.tokens = tokens
             self.gridHeight = gridHeight
             self.gridWidth = gridWidth
             self.prefixTokens = prefixTokens
             self.attention = attention
+            self.classAttention = classAttention
+        }
+
+        /// The [CLS] query rows of every head: from the full attention, or as kept.
+        public var classRows: Tensor? {
+            if let classAttention { return classAttention }
+            guard let attention else { return nil }
+            let (heads, tokens) = (attention.shape[0], attention.shape[1])
+            var rows: [Float] = []
+            rows.reserveCapacity(heads * tokens)
+            for h in 0..<heads { rows += attention.scalars[(h * tokens * tokens)..<(h * tokens * tokens + tokens)] }
+            return Tensor(shape: [heads, tokens], scalars: rows)
         }
 
         /// The patch tokens only, `[gridHeight·gridWidth, channels]`.
@@ -40,6 +56,20 @@ public struct Trace: Sendable {
     /// Attention rollout's [CLS] row through each block (length T), for ViTs with a [CLS]
     /// token; computed with the forward pass (see `AttentionRollout`).
     public let rolloutRows: [[Float]]?
+
+    /// The same trace without the full attention matrices, which are most of its memory
+    /// (12 blocks × 6 heads × T², 42 MB for a 224×336 image): what the explorer and the
+    /// exporter keep. Every method still runs: [CLS] reads the kept query rows and rollout
+    /// its precomputed rows.
+    public func compacted() -> Trace {
+        guard hasClassToken, rolloutRows != nil else { return self }
+        let compact = { (layer: Layer) in
+            Layer(tokens: layer.tokens, gridHeight: layer.gridHeight, gridWidth: layer.gridWidth,
+                  prefixTokens: layer.prefixTokens, attention: nil, classAttention: layer.classRows)
+        }
+        return Trace(layers: layers.map(compact), final: compact(final), logits: logits, hasClassToken: hasClassToken,
+                     rolloutRows: rolloutRows)
+    }
 
     public init(layers: [Layer], final: Layer, logits: [Float]?, hasClassToken: Bool = false, rolloutRows: [[Float]]? = nil) {
         self.layers = layers

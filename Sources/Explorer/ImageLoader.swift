@@ -26,7 +26,8 @@ public struct ImageLoader: Sendable {
                                         normalization: model.preprocessor.normalization)
         let input = preprocessor.prepare(image)
         let start = DispatchTime.now().uptimeNanoseconds
-        let trace = model.backbone.forward(pixels: input.pixels, height: input.height, width: input.width)
+        // Only the [CLS] rows of the attention are kept (see `Trace.compacted`).
+        let trace = model.backbone.forward(pixels: input.pixels, height: input.height, width: input.width).compacted()
         let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         var top: (String, Float)?
         if let logits = trace.logits, let best = (labels ?? ImageNetLabels(names: [])).top(logits, count: 1).first {

@@ -8,7 +8,10 @@ import Pooling
 public struct LoadedModel: Sendable {
     public let name: String
     public let path: String
-    public let checkpoint: Checkpoint
+    /// Elements in the checkpoint's tensors. The checkpoint itself is not kept: its weights
+    /// now live in the backbone as Float32, and dropping it unmaps the file (the mapped
+    /// float16 pages would otherwise stay resident, 44 MB for the default model).
+    public let parameterCount: Int
     public let backbone: any Backbone
     public let preprocessor: Preprocessor
     /// What the pooling methods take from this model: its SimPool head (with γ from the
@@ -31,7 +34,8 @@ public struct LoadedModel: Sendable {
             context.simpoolWeights = head.weights
             context.checkpointGamma = head.gamma
         }
-        return LoadedModel(name: nameOrPath, path: path, checkpoint: checkpoint, backbone: backbone,
+        return LoadedModel(name: nameOrPath, path: path, parameterCount: checkpoint.tensors.reduce(0) { $0 + $1.elementCount },
+                           backbone: backbone,
                            preprocessor: preprocessor, poolingContext: context)
     }
 

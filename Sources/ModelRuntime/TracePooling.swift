@@ -10,6 +10,7 @@ extension PoolingInput {
         let attentions = trace.layers[0...layer].compactMap(\.attention)
         self.init(features: chosen.patchTokens, gridHeight: chosen.gridHeight, gridWidth: chosen.gridWidth,
                   attention: trace.layers[layer].attention,
+                  classAttention: trace.layers[layer].classAttention,
                   attentionStack: attentions.count == layer + 1 ? attentions : [],
                   rolloutRow: trace.rolloutRows.flatMap { $0.count > layer ? $0[layer] : nil },
                   prefixTokens: chosen.prefixTokens,

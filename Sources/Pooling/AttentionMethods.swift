@@ -9,21 +9,25 @@ public struct CLSPooling: PoolingMethod {
     public var parameterText: String { "" }
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
-        guard let attention = input.attention, input.prefixTokens > 0, let classToken = input.classToken else {
+        guard input.attention != nil || input.classAttention != nil, input.prefixTokens > 0,
+              let classToken = input.classToken else {
             throw PoolingError("cls: needs a transformer with a [CLS] token and its attention (this layer has none)")
         }
-        let (heads, tokens) = (attention.shape[0], attention.shape[1])
+        // Query row 0 ([CLS]) of head h starts at h·stride in either layout.
+        let rows = input.classAttention ?? input.attention!
+        let heads = rows.shape[0], tokens = rows.shape.last!
+        let stride = input.classAttention != nil ? tokens : tokens * tokens
         guard tokens == input.prefixTokens + input.tokenCount else {
             throw PoolingError("cls: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
         }
         let selected = try selectedHeads(input.head, heads: heads)
         var weights = [Double](repeating: 0, count: input.tokenCount)
         for h in selected {
-            let row = h * tokens * tokens            // query 0 is [CLS]
+            let row = h * stride
             var total = 0.0
-            for i in 0..<input.tokenCount { total += Double(attention.scalars[row + input.prefixTokens + i]) }
+            for i in 0..<input.tokenCount { total += Double(rows.scalars[row + input.prefixTokens + i]) }
             for i in 0..<input.tokenCount {
-                weights[i] += Double(attention.scalars[row + input.prefixTokens + i]) / max(total, .leastNormalMagnitude) / Double(selected.count)
+                weights[i] += Double(rows.scalars[row + input.prefixTokens + i]) / max(total, .leastNormalMagnitude) / Double(selected.count)
             }
         }
         return PoolingResult(pooled: classToken, map: normalizedMap(weights))

@@ -9,6 +9,8 @@ public struct PoolingInput: Sendable {
     public var gridWidth: Int?
     /// The chosen block's attention `[heads, T, T]`, with `prefixTokens` leading tokens.
     public var attention: Tensor?
+    /// Or only its [CLS] query row per head, `[heads, T]` (a compacted trace).
+    public var classAttention: Tensor?
     /// Every block's attention up to the chosen one, first to last (for rollout).
     public var attentionStack: [Tensor]
     /// Rollout's [CLS] row through the chosen block, when the forward pass computed it
@@ -22,6 +24,7 @@ public struct PoolingInput: Sendable {
     public var isTransformer: Bool
 
     public init(features: Tensor, gridHeight: Int? = nil, gridWidth: Int? = nil, attention: Tensor? = nil,
+                classAttention: Tensor? = nil,
                 attentionStack: [Tensor] = [], rolloutRow: [Float]? = nil, prefixTokens: Int = 0, classToken: [Float]? = nil,
                 head: HeadSelection = .mean, isTransformer: Bool = true) {
         precondition(features.rank == 2, "features must be [N, d], got \(features.shape)")
@@ -30,6 +33,7 @@ public struct PoolingInput: Sendable {
         self.gridHeight = gridHeight
         self.gridWidth = gridWidth
         self.attention = attention
+        self.classAttention = classAttention
         self.attentionStack = attentionStack
         self.rolloutRow = rolloutRow
         self.prefixTokens = prefixTokens

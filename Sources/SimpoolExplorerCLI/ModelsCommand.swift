@@ -20,7 +20,7 @@ struct ModelsCommand: ParsableCommand {
                     let summary = model.backbone.summary
                     row["architecture"] = summary.name
                     row["layers"] = String(summary.layerCount)
-                    row["parameters"] = String(model.checkpoint.tensors.reduce(0) { $0 + $1.elementCount })
+                    row["parameters"] = String(model.parameterCount)
                 }
             } else {
                 row["path"] = "missing"

@@ -25,6 +25,7 @@ enum TerminalDriver {
             // left unwritten: the explorer keeps no files open.
             screen.close()
             fflush(nil)
+            PeakMemoryReport.write()
             _exit(0)
         }
 

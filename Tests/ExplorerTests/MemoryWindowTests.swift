@@ -12,15 +12,21 @@ struct MemoryWindowTests {
                                   colorMode: .truecolor, symbols: .half, methods: [.init(name: "gap")])
         let result = ExplorerFixture.result(seed: 0)
         for i in 0..<3 { state = Reducer.reduce(state, .loaded(index: i, result: result)) }
+        // Image 0 on screen: it and its neighbour 1 are kept, 2 is already outside.
+        #expect(state.entries[0].result != nil && state.entries[1].result != nil && state.entries[2].result == nil)
+        state = ExplorerFixture.press(state, .right)
+        state = Reducer.reduce(state, .loaded(index: 2, result: result))
         #expect((0..<3).allSatisfy { state.entries[$0].result != nil })
-        // Five steps right: image 5 is current, the window is 3…7; 0, 1 and 2 are released.
-        for _ in 0..<5 { state = ExplorerFixture.press(state, .right) }
+        // Four more steps: image 5 is current, the window is 4…6; 0, 1 and 2 are released.
+        for _ in 0..<4 { state = ExplorerFixture.press(state, .right) }
         #expect(state.index == 5)
         #expect((0..<3).allSatisfy { state.entries[$0].result == nil })
         #expect(state.wantedForwards == [5, 6, 4])
         // A late result for a far image is not kept either.
         state = Reducer.reduce(state, .loaded(index: 0, result: result))
         #expect(state.entries[0].result == nil)
+        state = Reducer.reduce(state, .loaded(index: 3, result: result))
+        #expect(state.entries[3].result == nil)
         state = Reducer.reduce(state, .loaded(index: 4, result: result))
         #expect(state.entries[4].result != nil)
         // Coming back asks for the forward pass again.

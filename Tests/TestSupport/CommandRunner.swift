@@ -46,4 +46,16 @@ public enum CommandRunner {
                       standardOutput: String(decoding: outputData, as: UTF8.self),
                       standardError: String(decoding: errorData, as: UTF8.self))
     }
+
+    /// Runs the binary and reports its exit status, standard error and peak resident
+    /// memory (the binary's own report, see `PeakMemoryReport`), for tests that bound what
+    /// a hostile input may cost.
+    public static func runMeasured(_ arguments: [String]) throws -> (status: Int32, standardError: String, peakMegabytes: Double) {
+        let report = NSTemporaryDirectory() + "simpool-peak-\(UUID().uuidString).txt"
+        defer { unlink(report) }
+        let result = try run(arguments, environment: ["SIMPOOL_EXPLORER_PEAK_MEMORY_FILE": report])
+        let kilobytes = Double((try? String(contentsOfFile: report, encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .infinity
+        return (result.status, result.standardError, kilobytes / 1024)
+    }
 }

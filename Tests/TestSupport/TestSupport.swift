@@ -26,9 +26,17 @@ public enum Fixtures {
     }
 
     /// A fresh empty directory for one test.
+    /// One folder per test process, removed when the process exits.
+    private static let temporaryRoot: URL = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("simpool-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: Fixtures.temporaryRootForCleanup) }
+        return root
+    }()
+    public static var temporaryRootForCleanup: URL { temporaryRoot }
+
     public static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("simpool-tests-\(UUID().uuidString)")
+        let url = temporaryRoot.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
