@@ -22,6 +22,9 @@ public enum GEMM {
         epilogue: Epilogue = .none
     ) {
         guard m > 0, n > 0 else { return }
+        if case .none = epilogue.bias, epilogue.residual == nil {} else {
+            precondition(beta == 0, "an epilogue with a bias or residual replaces C's previous content (beta must be 0)")
+        }
         let lda = max(1, lda ?? (transposeA ? m : k))
         let ldb = max(1, ldb ?? (transposeB ? k : n))
         let ldc = max(1, ldc ?? n)

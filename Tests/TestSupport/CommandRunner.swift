@@ -36,12 +36,18 @@ public enum CommandRunner {
         process.standardError = errors
         try process.run()
         // Read both pipes before waiting so a chatty command cannot fill one and stall.
+        // The semaphore orders the reader's write before the read below (polling
+        // `isFinished` did not, as ThreadSanitizer pointed out).
         nonisolated(unsafe) var errorData = Data()
-        let reader = Thread { errorData = errors.fileHandleForReading.readDataToEndOfFile() }
+        let done = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
         reader.start()
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.005) }
+        done.wait()
         return Result(status: process.terminationStatus,
                       standardOutput: String(decoding: outputData, as: UTF8.self),
                       standardError: String(decoding: errorData, as: UTF8.self))
