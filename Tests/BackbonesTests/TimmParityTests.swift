@@ -7,6 +7,15 @@ import TestSupport
 struct TimmParityTests {
     @Test(arguments: ["vit_cls", "vit_reg", "vit_resample"])
     func visionTransformerMatchesTimm(name: String) throws {
+        try Self.checkVisionTransformer(name)
+    }
+
+    @Test(arguments: ["resnet18", "resnet50_layout"])
+    func resnetMatchesTimm(name: String) throws {
+        try Self.checkResNet(name)
+    }
+
+    static func checkVisionTransformer(_ name: String) throws {
         let model = try loadModel(name + ".safetensors")
         let reference = try Reference(name + ".reference.safetensors")
         let shape = try reference.shape("input")
@@ -28,8 +37,7 @@ struct TimmParityTests {
         }
     }
 
-    @Test(arguments: ["resnet18", "resnet50_layout"])
-    func resnetMatchesTimm(name: String) throws {
+    static func checkResNet(_ name: String) throws {
         let model = try loadModel(name + ".pth")
         let reference = try Reference(name + ".reference.safetensors")
         let shape = try reference.shape("input")
