@@ -103,50 +103,9 @@ struct ExportCommand: ParsableCommand {
         let tally = Tally()
         Interruption.install()
         if jobs > 1 {
-            // Whole images in parallel, each on one thread.
-            ComputeThreads.set(1)
-            let queue = DispatchQueue(label: "simpool-explorer.export", attributes: .concurrent)
-            let group = DispatchGroup()
-            let slots = DispatchSemaphore(value: jobs)
-            for image in images {
-                slots.wait()
-                if Interruption.requested {
-                    slots.signal()
-                    break
-                }
-                group.enter()
-                queue.async {
-                    let outcome = job.export(image)
-                    for problem in outcome.problems { StandardError.write(problem) }
-                    tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
-                    slots.signal()
-                    group.leave()
-                }
-            }
-            group.wait()
+            exportWholeImagesInParallel(images, job: job, progress: progress, tally: tally)
         } else {
-            // A pipeline: the forward pass of the next image (on every core) runs while the
-            // previous one is pooled and written, so the writing hides behind the model.
-            // At most one image waits to be written, which keeps memory flat.
-            ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount)
-            let writer = DispatchQueue(label: "simpool-explorer.export.writer")
-            let pending = DispatchSemaphore(value: 1)
-            for image in images {
-                if Interruption.requested { break }
-                let prepared = job.prepare(image)
-                pending.wait()
-                writer.async {
-                    let outcome: MapExporter.Outcome
-                    switch prepared {
-                    case .success(let ready): outcome = job.write(ready)
-                    case .failure(let failed): outcome = failed.outcome
-                    }
-                    for problem in outcome.problems { StandardError.write(problem) }
-                    tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
-                    pending.signal()
-                }
-            }
-            writer.sync {}
+            exportPipelined(images, job: job, progress: progress, tally: tally)
         }
         progress.finish()
         let (written, skipped, failed) = (tally.written, tally.skipped, tally.failed)
@@ -160,6 +119,55 @@ struct ExportCommand: ParsableCommand {
             throw ExitCode(130)
         }
         if !failures.isEmpty { throw ExitCode(ExitStatus.inputFailed) }
+    }
+
+    /// `--jobs N`: whole images in parallel, each on one thread.
+    private func exportWholeImagesInParallel(_ images: [String], job: MapExporter, progress: Progress, tally: Tally) {
+        ComputeThreads.set(1)
+        let queue = DispatchQueue(label: "simpool-explorer.export", attributes: .concurrent)
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: jobs)
+        for image in images {
+            slots.wait()
+            if Interruption.requested {
+                slots.signal()
+                break
+            }
+            group.enter()
+            queue.async {
+                let outcome = job.export(image)
+                for problem in outcome.problems { StandardError.write(problem) }
+                tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
+                slots.signal()
+                group.leave()
+            }
+        }
+        group.wait()
+    }
+
+    /// The default: a pipeline. The forward pass of the next image (on every core) runs
+    /// while the previous one is pooled and written, so the writing hides behind the model.
+    /// At most one image waits to be written, which keeps memory flat.
+    private func exportPipelined(_ images: [String], job: MapExporter, progress: Progress, tally: Tally) {
+        ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount)
+        let writer = DispatchQueue(label: "simpool-explorer.export.writer")
+        let pending = DispatchSemaphore(value: 1)
+        for image in images {
+            if Interruption.requested { break }
+            let prepared = job.prepare(image)
+            pending.wait()
+            writer.async {
+                let outcome: MapExporter.Outcome
+                switch prepared {
+                case .success(let ready): outcome = job.write(ready)
+                case .failure(let failed): outcome = failed.outcome
+                }
+                for problem in outcome.problems { StandardError.write(problem) }
+                tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
+                pending.signal()
+            }
+        }
+        writer.sync {}
     }
 }
 
