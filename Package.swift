@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
         .target(name: "TerminalCanvas", dependencies: ["Imaging"], swiftSettings: optimized),
         .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging", "Pooling"]),
-        .target(name: "Explorer", dependencies: ["Backbones", "Imaging", "Pooling", "TerminalCanvas", "ModelRuntime", "Checkpoints"],
+        .target(name: "Explorer", dependencies: ["Tensors", "Backbones", "Imaging", "Pooling", "TerminalCanvas", "ModelRuntime", "Checkpoints"],
                 swiftSettings: optimized),
         .target(
             name: "SimpoolExplorerCLI",

@@ -1,6 +1,6 @@
-import Foundation
 import Imaging
 import Pooling
+import Tensors
 import TerminalCanvas
 
 /// Draws the three kinds of panel (image, map, overlay) into a box of cells, keeping the
@@ -37,7 +37,9 @@ public struct PanelPainter: Sendable {
     public func fitted(_ image: PixelImage, columns: Int, rows: Int) -> Fitted {
         let box = fit(imageWidth: image.width, imageHeight: image.height, columns: columns, rows: rows)
         guard box.columns > 0 else { return Fitted(columns: 0, rows: 0, pixels: []) }
-        let pixels = FittedImageCache.shared.pixels(image, width: box.columns, height: box.pixelRows) {
+        let key = FittedKey(pixels: image.pixels, width: image.width, height: image.height, channels: image.channels,
+                            targetWidth: box.columns, targetHeight: box.pixelRows)
+        let pixels = Self.fittedCache.value(for: key) {
             Resampler.resize(image.rgb(), width: box.columns, height: box.pixelRows, filter: .bilinear).rgbPixels
         }
         return Fitted(columns: box.columns, rows: box.rows, pixels: pixels)
@@ -119,30 +121,16 @@ public struct PanelPainter: Sendable {
     }
 }
 
-/// The last image resampled for a panel. Every key press composes a new frame, but the
-/// image and the panel size rarely change between two frames; resampling a photo to the
-/// panel was the largest part of a frame after pooling. The key holds the source pixels
-/// themselves (compared by buffer identity first, so a hit costs nothing), so a different
-/// image can never be shown from the cache.
-final class FittedImageCache: @unchecked Sendable {
-    static let shared = FittedImageCache()
-    private let lock = NSLock()
-    private var source: [UInt8] = []
-    private var sourceShape = (width: 0, height: 0, channels: 0)
-    private var target = (width: 0, height: 0)
-    private var pixels: [RGB] = []
+/// What a panel-sized image is made from: the source pixels themselves and both sizes.
+struct FittedKey: Equatable {
+    let pixels: [UInt8]
+    let width: Int, height: Int, channels: Int
+    let targetWidth: Int, targetHeight: Int
+}
 
-    func pixels(_ image: PixelImage, width: Int, height: Int, make: () -> [RGB]) -> [RGB] {
-        lock.lock()
-        if target == (width, height), sourceShape == (image.width, image.height, image.channels), source == image.pixels {
-            defer { lock.unlock() }
-            return pixels
-        }
-        lock.unlock()
-        let made = make()
-        lock.lock()
-        (source, sourceShape, target, pixels) = (image.pixels, (image.width, image.height, image.channels), (width, height), made)
-        lock.unlock()
-        return made
-    }
+extension PanelPainter {
+    /// The last image resampled for a panel. Every key press composes a new frame, but the
+    /// image and the panel size rarely change between two frames; resampling a photo to
+    /// the panel was the largest part of a frame after pooling.
+    static let fittedCache = LastValueCache<FittedKey, [RGB]>()
 }

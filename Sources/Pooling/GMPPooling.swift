@@ -23,7 +23,7 @@ public struct GMPPooling: PoolingMethod {
         // map is made of (measured: 2e-5 relative error at λ = 0.5).
         let x = input.features.scalars.map(Double.init)
         let size = min(n, d)
-        var gram = GramCache.shared.gram(for: input.features) {
+        var gram = GramCache.shared.value(for: input.features) {
             var gram = [Double](repeating: 0, count: size * size)
             // Symmetric rank-k update: only one triangle, half the work of a full product,
             // and the one LAPACK's Cholesky reads ('U' in column-major = lower in row-major).
@@ -67,33 +67,7 @@ public struct GMPPooling: PoolingMethod {
 
 /// The Gram matrix of the last features GMP pooled. It does not depend on λ and is most
 /// of GMP's cost (150 MFLOP in double on a 32×32×384 layer), so changing λ in the explorer
-/// only re-solves the system. The key is the features themselves, compared in full, so a
-/// stale matrix can never be used.
-public final class GramCache: @unchecked Sendable {
-    public static let shared = GramCache()
-    private let lock = NSLock()
-    private var features: Tensor?
-    private var gram: [Double] = []
-
-    /// Forgets the cached matrix (benchmarks time the first use of a layer with this).
-    public func clear() {
-        lock.lock()
-        features = nil
-        gram = []
-        lock.unlock()
-    }
-
-    func gram(for x: Tensor, make: () -> [Double]) -> [Double] {
-        lock.lock()
-        if let features, features == x {
-            defer { lock.unlock() }
-            return gram
-        }
-        lock.unlock()
-        let made = make()
-        lock.lock()
-        (features, gram) = (x, made)
-        lock.unlock()
-        return made
-    }
+/// only re-solves the system.
+public enum GramCache {
+    public static let shared = LastValueCache<Tensor, [Double]>()
 }
