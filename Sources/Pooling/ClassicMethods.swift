@@ -68,14 +68,13 @@ public struct GeMPooling: PoolingMethod {
         // usual p = 3) are products and square roots; others go through exp(p · log r).
         var shares = input.features.scalars
         let inverse = maxima.map { 1 / $0 }
-        let power = Float(p)
-        let quarters = VectorMath.QuarterPower(power)
+        let power = VectorMath.Power(Float(p))
         shares.withUnsafeMutableBufferPointer { values in
             inverse.withUnsafeBufferPointer { scale in
                 let floor = VectorMath.Lanes(repeating: epsilon)
                 ChannelKernels.mapRows(values.baseAddress!, n: n, d: d, channelConstants: scale.baseAddress!) { v, s in
                     let r = v.replacing(with: floor, where: v .< floor) * s
-                    return quarters?.apply(r) ?? VectorMath.exp(VectorMath.log(r) * power)
+                    return power.apply(r)
                 }
             }
         }

@@ -81,14 +81,7 @@ public struct SimPoolPooling: PoolingMethod {
         var values = normalized.scalars
         if let gamma {
             let shift = 1e-6 - values.withUnsafeBufferPointer { VectorMath.minimum($0) }
-            let power = Float(gamma)
-            values.withUnsafeMutableBufferPointer { v in
-                if let quarters = VectorMath.QuarterPower(power) {
-                    VectorMath.map(v) { quarters.apply($0 + shift) }
-                } else {
-                    VectorMath.map(v) { VectorMath.exp(VectorMath.log($0 + shift) * power) }
-                }
-            }
+            values.withUnsafeMutableBufferPointer { VectorMath.pow($0, Float(gamma), adding: shift) }
         }
         var pooled = [Float](repeating: 0, count: d)
         var map = [Double](repeating: 0, count: n)

@@ -85,12 +85,26 @@ public enum VectorMath {
         map(values) { log($0) }
     }
 
-    /// In place: `values[i] = values[i]^power` for positive values.
-    public static func pow(_ values: UnsafeMutableBufferPointer<Float>, _ power: Float) {
-        if let quarters = QuarterPower(power) {
-            map(values) { quarters.apply($0) }
-        } else {
-            map(values) { exp(log($0) * power) }
+    /// In place: `values[i] = (values[i] + shift)^power` for positive sums.
+    public static func pow(_ values: UnsafeMutableBufferPointer<Float>, _ power: Float, adding shift: Float = 0) {
+        let power = Power(power)
+        map(values) { power.apply($0 + shift) }
+    }
+
+    /// x^p for positive x, eight lanes at a time: quarter powers by products and square
+    /// roots, any other p as exp(p·log x). The choice is made once, not per element.
+    public struct Power: Sendable {
+        @usableFromInline let exponent: Float
+        @usableFromInline let quarters: QuarterPower?
+
+        public init(_ exponent: Float) {
+            self.exponent = exponent
+            quarters = QuarterPower(exponent)
+        }
+
+        @inlinable @inline(__always)
+        public func apply(_ x: Lanes) -> Lanes {
+            quarters?.apply(x) ?? VectorMath.exp(VectorMath.log(x) * exponent)
         }
     }
 
@@ -263,15 +277,11 @@ extension VectorMath {
     public static func addRows(_ target: UnsafeMutableBufferPointer<Float>, _ addend: UnsafeBufferPointer<Float>,
                                columns: Int, weights: UnsafeBufferPointer<Float>?) {
         precondition(target.count == addend.count && columns > 0 && target.count % columns == 0)
-        let rows = target.count / columns
+        guard let weights else { return add(target, addend.baseAddress!) }
         let t = target.baseAddress!, a = addend.baseAddress!
-        for r in 0..<rows {
+        for r in 0..<target.count / columns {
             let row = t + r * columns, source = a + r * columns
-            if let weights {
-                for c in 0..<columns { row[c] += weights[c] * source[c] }
-            } else {
-                for c in 0..<columns { row[c] += source[c] }
-            }
+            for c in 0..<columns { row[c] += weights[c] * source[c] }
         }
     }
 }
