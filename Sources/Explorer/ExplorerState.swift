@@ -113,7 +113,7 @@ public struct ExplorerState: Sendable {
     /// Images whose forward pass the driver should run now: the current one first, then
     /// its neighbours, so that moving on feels instant.
     public var wantedForwards: [Int] {
-        let visible = visibleIndices.filter { entries[$0].failure == nil }
+        let visible = forwardCandidates
         guard let position = visible.firstIndex(of: index) else { return visible.first.map { [$0] } ?? [] }
         var wanted = [visible[position]]
         if position + 1 < visible.count { wanted.append(visible[position + 1]) }
@@ -126,17 +126,21 @@ public struct ExplorerState: Sendable {
 
     public var isTooSmall: Bool { columns < Self.minimumColumns || rows < Self.minimumRows }
 
+    /// Images a forward pass may be run for: visible, and not failed.
+    private var forwardCandidates: [Int] { visibleIndices.filter { entries[$0].failure == nil } }
+
     /// How many images on each side of the current one keep their forward pass: the
-    /// neighbours computed ahead, nothing more. A trace holds every block's attention
-    /// (20–45 MB at 224 pixels), so keeping every visited image would grow without bound
-    /// (measured: 655 MB after the 14 samples); beyond this window a result is dropped and
-    /// recomputed if the user comes back.
+    /// neighbours computed ahead, nothing more. Each kept result holds a trace (every
+    /// layer's tokens, a few MB at 224 pixels) and the display image, so keeping every
+    /// visited image would grow without bound (measured before traces were compacted:
+    /// 655 MB after the 14 samples); beyond this window a result is dropped and recomputed
+    /// if the user comes back.
     public static let keptNeighbours = 1
 
-    /// Drops the results of images outside the window around the current one.
+    /// Drops the results of images outside the window around the current one (the same
+    /// neighbourhood `wantedForwards` computes ahead).
     mutating func releaseDistantResults() {
-        // The same neighbourhood as `wantedForwards`: visible images that did not fail.
-        let visible = visibleIndices.filter { entries[$0].failure == nil }
+        let visible = forwardCandidates
         let position = visible.firstIndex(of: index) ?? 0
         let kept = Set(visible[max(0, position - Self.keptNeighbours)..<min(visible.count, position + Self.keptNeighbours + 1)])
         for i in entries.indices where entries[i].result != nil && !kept.contains(i) {
