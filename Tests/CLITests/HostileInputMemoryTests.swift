@@ -10,26 +10,10 @@ struct HostileInputMemoryTests {
     /// 30–60 MB; a declared 10¹² elements or 10¹⁰ pixels must not move it.
     static let boundMegabytes = 150.0
 
-    static func be32(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)] }
-
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
-    }
-
-    static func safetensors(_ header: String, data: [UInt8]) -> [UInt8] {
-        let json = Array(header.utf8)
-        return (0..<8).map { UInt8((UInt64(json.count) >> (8 * $0)) & 0xFF) } + json + data
-    }
-
     @Test func hugeDeclaredCheckpointsAreRefusedCheaply() throws {
         let cases: [(String, [UInt8], String)] = [
-            ("shape.safetensors", Self.safetensors(#"{"w":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]), "needs"),
-            ("offsets.safetensors", Self.safetensors(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4000000000000]}}"#, data: [0, 0, 0, 0]), "past the end"),
+            ("shape.safetensors", HandBuiltFiles.safetensors(#"{"w":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]), "needs"),
+            ("offsets.safetensors", HandBuiltFiles.safetensors(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4000000000000]}}"#, data: [0, 0, 0, 0]), "past the end"),
             ("header.safetensors", [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0] + Array("{}".utf8), "limit"),
         ]
         for (name, bytes, phrase) in cases {
@@ -48,8 +32,7 @@ struct HostileInputMemoryTests {
     }
 
     @Test func hugeDeclaredImagesAreRefusedCheaply() throws {
-        let ihdr: [UInt8] = Array("IHDR".utf8) + Self.be32(100_000) + Self.be32(100_000) + [8, 2, 0, 0, 0]
-        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.be32(13) + ihdr + Self.be32(Self.crc32(ihdr))
+        let png = HandBuiltFiles.pngHeader(width: 100_000, height: 100_000)
         let model = Fixtures.path("backbones/vit_cls.safetensors")
         for (name, bytes) in [("huge.png", png), ("huge.ppm", Array("P6\n100000 100000\n255\n".utf8))] {
             let path = try Fixtures.writeTemporary(bytes, name: name)

@@ -19,11 +19,7 @@ struct BadCheckpointTests {
     }
 
     /// A safetensors file from a header object (as JSON text) and a data section.
-    func safetensors(_ header: String, data: [UInt8]) -> [UInt8] {
-        let json = Array(header.utf8)
-        var length = UInt64(json.count).littleEndian
-        return withUnsafeBytes(of: &length) { Array($0) } + json + data
-    }
+    func safetensors(_ header: String, data: [UInt8]) -> [UInt8] { HandBuiltFiles.safetensors(header, data: data) }
 
     @Test func missingAndEmptyFiles() throws {
         do {

@@ -56,14 +56,12 @@ struct BadImageTests {
 
     @Test func absurdDimensionsAreRefusedBeforeDecoding() throws {
         // A PNG header declaring 100000×100000 pixels (CRC correct, no image data).
-        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        let ihdr: [UInt8] = Array("IHDR".utf8) + be32(100_000) + be32(100_000) + [8, 2, 0, 0, 0]
-        png += be32(13) + ihdr + be32(crc32(ihdr))
+        let png = HandBuiltFiles.pngHeader(width: 100_000, height: 100_000)
         #expect(try problem(png, name: "huge.png").contains("too large"))
 
         // A BMP header declaring the same.
-        var bmp: [UInt8] = Array("BM".utf8) + le32(54) + le32(0) + le32(54) + le32(40)
-        bmp += le32(100_000) + le32(100_000) + [1, 0, 24, 0] + le32(0) + le32(0) + le32(0) + le32(0) + le32(0) + le32(0)
+        var bmp: [UInt8] = Array("BM".utf8) + HandBuiltFiles.le32(54) + HandBuiltFiles.le32(0) + HandBuiltFiles.le32(54) + HandBuiltFiles.le32(40)
+        bmp += HandBuiltFiles.le32(100_000) + HandBuiltFiles.le32(100_000) + [1, 0, 24, 0] + HandBuiltFiles.le32(0) + HandBuiltFiles.le32(0) + HandBuiltFiles.le32(0) + HandBuiltFiles.le32(0) + HandBuiltFiles.le32(0) + HandBuiltFiles.le32(0)
         #expect(try problem(bmp, name: "huge.bmp").contains("too large"))
 
         #expect(try problem(Array("P6\n100000 100000\n255\n".utf8), name: "huge.ppm").contains("too large"))
@@ -77,17 +75,5 @@ struct BadImageTests {
         }
         let text = try problem(patched, name: "huge.jpg")
         #expect(text.contains("too large"), "\(text)")
-    }
-
-    func be32(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)] }
-    func le32(_ value: UInt32) -> [UInt8] { be32(value).reversed() }
-
-    func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
     }
 }
