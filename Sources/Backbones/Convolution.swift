@@ -91,7 +91,7 @@ struct Convolution: Sendable {
     private func denseApply(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
                             _ top: Int, _ left: Int, _ activation: GEMM.Epilogue.Activation, _ residual: [Float]?,
                             _ output: inout [Float]) {
-        let plane = oh * ow
+        let plane = oh * ow, k = kernel
         let columns = k == 1 && stride == 1 && top == 0 && left == 0
             ? input : im2col(input, height, width, oh, ow, top, left)
         weight.scalars.withUnsafeBufferPointer { w in
@@ -114,16 +114,14 @@ struct Convolution: Sendable {
         }
     }
 
-    private var k: Int { kernel }
-
     /// The `[inChannels·k·k, oh·ow]` matrix of input patches. Each row (one channel and
     /// kernel offset) is built from whole source rows: the in-bounds span copied, the
     /// padding zeroed, so there is no bounds test per element. Rows are split across threads.
     private func im2col(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
                         _ top: Int, _ left: Int) -> [Float] {
+        let (k, stride) = (kernel, self.stride)
         let plane = oh * ow, rows = inChannels * k * k
         var columns = [Float](unsafeUninitializedCapacity: rows * plane) { _, initialized in initialized = rows * plane }
-        let (k, stride) = (self.k, self.stride)
         input.withUnsafeBufferPointer { sourceBuffer in
             columns.withUnsafeMutableBufferPointer { targetBuffer in
                 nonisolated(unsafe) let source = sourceBuffer.baseAddress!
