@@ -1,7 +1,8 @@
 import Tensors
 
 /// A 2-D convolution with its batch norm folded in, on channels-first feature maps.
-/// Dense convolutions run as im2col + GEMM; depthwise ones as a direct loop.
+/// Dense 3×3 stride-1 convolutions run as Winograd F(2×2, 3×3), other dense ones as
+/// im2col + GEMM, depthwise ones as a direct loop.
 struct Convolution: Sendable {
     enum Padding: Sendable, Equatable {
         /// PyTorch: `padding` zeros on every side.
@@ -19,6 +20,8 @@ struct Convolution: Sendable {
     let depthwise: Bool
     let weight: Tensor        // [out, in·k·k] (dense) or [out, k·k] (depthwise)
     let bias: [Float]
+    /// The Winograd form of a dense 3×3 stride-1 convolution (most of a ResNet's work).
+    let winograd: WinogradConvolution?
 
     /// Folds `BatchNorm(eps)` into the convolution: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε).
     init(weight raw: Tensor, convBias: Tensor?, batchNorm: (weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor)?,
@@ -41,6 +44,8 @@ struct Convolution: Sendable {
         }
         weight = Tensor(shape: [out, perFilter], scalars: scalars)
         self.bias = bias
+        winograd = !depthwise && kernel == 3 && stride == 1
+            ? WinogradConvolution(weight: weight, outChannels: out, inChannels: inChannels) : nil
     }
 
     func outputSize(_ input: Int) -> Int {
@@ -91,6 +96,11 @@ struct Convolution: Sendable {
     private func denseApply(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
                             _ top: Int, _ left: Int, _ activation: GEMM.Epilogue.Activation, _ residual: [Float]?,
                             _ output: inout [Float]) {
+        if let winograd {
+            winograd.apply(input, height: height, width: width, outputHeight: oh, outputWidth: ow, top: top, left: left,
+                           bias: bias, activation: activation, residual: residual, output: &output)
+            return
+        }
         let plane = oh * ow, k = kernel
         let columns = k == 1 && stride == 1 && top == 0 && left == 0
             ? input : im2col(input, height, width, oh, ow, top, left)

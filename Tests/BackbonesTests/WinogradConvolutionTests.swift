@@ -1,0 +1,94 @@
+@testable import Backbones
+import Tensors
+import Testing
+
+/// The Winograd path of 3×3 stride-1 convolutions against the convolution's definition,
+/// summed in double by a plain loop here: odd and even sizes (a half-used last tile), rows
+/// shorter and longer than one group of 8 tiles,
+/// every padding, residual and activation, one and two threads.
+struct WinogradConvolutionTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let inChannels, outChannels, height, width: Int
+        let padding: Convolution.Padding
+        var testDescription: String { "\(inChannels)→\(outChannels) \(height)×\(width) \(padding)" }
+    }
+
+    static let cases = [
+        Case(inChannels: 8, outChannels: 12, height: 8, width: 8, padding: .symmetric(1)),
+        Case(inChannels: 5, outChannels: 3, height: 7, width: 9, padding: .symmetric(1)),
+        Case(inChannels: 16, outChannels: 16, height: 1, width: 1, padding: .symmetric(1)),
+        Case(inChannels: 3, outChannels: 4, height: 6, width: 5, padding: .symmetric(0)),
+        Case(inChannels: 4, outChannels: 6, height: 5, width: 6, padding: .symmetric(2)),
+        Case(inChannels: 7, outChannels: 5, height: 9, width: 4, padding: .same),
+        Case(inChannels: 64, outChannels: 32, height: 14, width: 14, padding: .symmetric(1)),
+        // Rows of more than 8 tiles: whole 8-tile groups, then a partial one.
+        Case(inChannels: 6, outChannels: 5, height: 11, width: 37, padding: .symmetric(1)),
+        Case(inChannels: 9, outChannels: 7, height: 16, width: 32, padding: .symmetric(1)),
+        Case(inChannels: 4, outChannels: 4, height: 18, width: 34, padding: .same),
+    ]
+
+    @Test(arguments: cases, [1, 2])
+    func matchesTheDefinition(_ shape: Case, threads: Int) throws {
+        var random = SplitMix(seed: UInt64(shape.inChannels * 131 + shape.height * 7 + shape.width))
+        let weight = Tensor(shape: [shape.outChannels, shape.inChannels, 3, 3],
+                            scalars: (0..<(shape.outChannels * shape.inChannels * 9)).map { _ in random.uniform() })
+        let convBias = Tensor(shape: [shape.outChannels], scalars: (0..<shape.outChannels).map { _ in random.uniform() })
+        let convolution = Convolution(weight: weight, convBias: convBias, batchNorm: nil, eps: 0, stride: 1, padding: shape.padding)
+        #expect(convolution.winograd != nil)
+        let input = (0..<(shape.inChannels * shape.height * shape.width)).map { _ in random.uniform() * 3 }
+        let oh = convolution.outputSize(shape.height), ow = convolution.outputSize(shape.width)
+        let residual = (0..<(shape.outChannels * oh * ow)).map { _ in random.uniform() }
+        let top = convolution.leadingPad(shape.height), left = convolution.leadingPad(shape.width)
+
+        // Σ over channels and kernel offsets, in double, zero outside the image.
+        var expected = [Double](repeating: 0, count: shape.outChannels * oh * ow)
+        for o in 0..<shape.outChannels {
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    var sum = Double(convBias.scalars[o])
+                    for c in 0..<shape.inChannels {
+                        for ky in 0..<3 {
+                            for kx in 0..<3 {
+                                let iy = y + ky - top, ix = x + kx - left
+                                guard iy >= 0, iy < shape.height, ix >= 0, ix < shape.width else { continue }
+                                sum += Double(weight.scalars[((o * shape.inChannels + c) * 3 + ky) * 3 + kx])
+                                    * Double(input[(c * shape.height + iy) * shape.width + ix])
+                            }
+                        }
+                    }
+                    expected[(o * oh + y) * ow + x] = sum
+                }
+            }
+        }
+        let previous = ComputeThreads.count
+        ComputeThreads.set(threads)
+        defer { ComputeThreads.set(previous) }
+        let plain = convolution.apply(input, height: shape.height, width: shape.width)
+        #expect((plain.height, plain.width) == (oh, ow))
+        #expect(Self.relativeError(plain.values, expected) <= 1e-5)
+        let fused = convolution.apply(input, height: shape.height, width: shape.width, activation: .relu, residual: residual)
+        let fusedExpected = zip(expected, residual).map { max($0 + Double($1), 0) }
+        #expect(Self.relativeError(fused.values, fusedExpected) <= 1e-5)
+        #expect(fused.values.filter { $0 == 0 }.count == fusedExpected.filter { $0 == 0 }.count)
+    }
+
+    static func relativeError(_ got: [Float], _ want: [Double]) -> Double {
+        let scale = max(want.map(abs).max() ?? 0, 1e-12)
+        return zip(got, want).map { abs(Double($0) - $1) }.max()! / scale
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so every run sees the same numbers.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [−1, 1).
+    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
+}
