@@ -68,22 +68,14 @@ struct BenchCommand: ParsableCommand {
         let isTransformer = loaded.backbone.summary.family == .vit
         let poolingInput = PoolingInput(trace: trace, layer: trace.layers.count - 1, isTransformer: isTransformer)
         let context = loaded.poolingContext
-        var pool: [String: Double] = [:]
-        for specification in try MethodCatalog.parse("all") {
-            guard let method = try? MethodCatalog.make(specification, context: context),
-                  (try? method.pool(poolingInput)) != nil else { continue }
-            if method is GMPPooling {
-                // GMP keeps the layer's Gram matrix for λ changes: time the first use of the
-                // layer (cache cleared) and a λ change (cache warm) apart.
-                pool[method.name] = median(repeats: repeats) {
-                    GramCache.shared.clear()
-                    _ = try? method.pool(poolingInput)
-                }
-                pool[method.name + " (λ changed)"] = median(repeats: repeats) { _ = try? method.pool(poolingInput) }
-            } else {
-                pool[method.name] = median(repeats: repeats) { _ = try? method.pool(poolingInput) }
-            }
+        // Pooling at each thread count, as for the forward pass: the explorer pools with all
+        // of them, a batch export running several images at once with one each.
+        var pool: [String: [String: Double]] = [:]
+        for count in threads {
+            ComputeThreads.set(count)
+            pool[String(count)] = try poolingTimes(poolingInput, context: context)
         }
+        ComputeThreads.set(1)
         let layerShape = [poolingInput.gridHeight ?? 0, poolingInput.gridWidth ?? 0, poolingInput.channels]
 
         // One full 200×60 explorer frame (side view, truecolor half blocks): pooling,
@@ -114,12 +106,35 @@ struct BenchCommand: ParsableCommand {
             for count in threads {
                 print("forward:      \(format(forward[String(count)]!)) ms on \(count) thread\(count == 1 ? "" : "s")")
             }
-            print("pooling on a \(layerShape.map(String.init).joined(separator: "×")) layer:")
-            for name in pool.keys.sorted() {
-                print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(format: "%.3f", pool[name]!)) ms")
+            let shape = layerShape.map(String.init).joined(separator: "×")
+            print("pooling on a \(shape) layer (ms, on " + threads.map { "\($0) thread\($0 == 1 ? "" : "s")" }.joined(separator: " / ") + "):")
+            for name in pool[String(threads[0])]!.keys.sorted() {
+                let times = threads.map { String(format: "%.3f", pool[String($0)]![name]!) }
+                print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(times.joined(separator: " / "))")
             }
             print("frame:        \(format(frameMs)) ms for a 200×60 side-by-side frame")
         }
+    }
+
+    /// Median time of every method on one layer, by method name.
+    private func poolingTimes(_ poolingInput: PoolingInput, context: MethodCatalog.Context) throws -> [String: Double] {
+        var pool: [String: Double] = [:]
+        for specification in try MethodCatalog.parse("all") {
+            guard let method = try? MethodCatalog.make(specification, context: context),
+                  (try? method.pool(poolingInput)) != nil else { continue }
+            if method is GMPPooling {
+                // GMP keeps the layer's Gram matrix for λ changes: time the first use of the
+                // layer (cache cleared) and a λ change (cache warm) apart.
+                pool[method.name] = median(repeats: repeats) {
+                    GramCache.shared.clear()
+                    _ = try? method.pool(poolingInput)
+                }
+                pool[method.name + " (λ changed)"] = median(repeats: repeats) { _ = try? method.pool(poolingInput) }
+            } else {
+                pool[method.name] = median(repeats: repeats) { _ = try? method.pool(poolingInput) }
+            }
+        }
+        return pool
     }
 
     private func defaultImage() throws -> String {

@@ -1,0 +1,67 @@
+import Tensors
+
+/// Products of a float matrix (row-major `[n, d]`, the features as they are) with double
+/// vectors, summed in double. Each float converts to double exactly, so these give what
+/// BLAS `dgemv` gives on a double copy of the matrix while reading half the bytes and
+/// needing no copy. Rows are split across the compute threads.
+enum MixedPrecisionProducts {
+    typealias Wide = SIMD4<Double>
+
+    /// X v: Σ_c x_ic · v_c for every row i.
+    static func rows(_ x: UnsafePointer<Float>, n: Int, d: Int, _ v: UnsafePointer<Double>) -> [Double] {
+        [Double](unsafeUninitializedCapacity: n) { out, initialized in
+            nonisolated(unsafe) let (x, v, target) = (x, v, out.baseAddress!)
+            ComputeThreads.parallelFor(n, minimumPerThread: max(1, 32768 / max(1, d))) { range in
+                for i in range {
+                    let row = x + i * d
+                    var sums = (Wide(repeating: 0), Wide(repeating: 0))
+                    var c = 0
+                    while c + 8 <= d {
+                        let values = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
+                        sums.0 += Wide(values.lowHalf) * UnsafeRawPointer(v + c).loadUnaligned(as: Wide.self)
+                        sums.1 += Wide(values.highHalf) * UnsafeRawPointer(v + c + 4).loadUnaligned(as: Wide.self)
+                        c += 8
+                    }
+                    var total = (sums.0 + sums.1).sum()
+                    while c < d {
+                        total += Double(row[c]) * v[c]
+                        c += 1
+                    }
+                    target[i] = total
+                }
+            }
+            initialized = n
+        }
+    }
+
+    /// Xᵀ w: Σ_i w_i · x_ic for every column c. Each thread sums its rows into its own
+    /// vector; the vectors are added at the end.
+    static func columns(_ x: UnsafePointer<Float>, n: Int, d: Int, _ w: UnsafePointer<Double>) -> [Double] {
+        let parts = min(ComputeThreads.count, max(1, n * d / 32768))
+        var partial = [Double](repeating: 0, count: parts * d)
+        partial.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let (x, w, sums) = (x, w, buffer.baseAddress!)
+            ComputeThreads.parallelFor(parts) { indices in
+                for part in indices {
+                    let out = sums + part * d
+                    for i in (part * n / parts)..<((part + 1) * n / parts) {
+                        let row = x + i * d, weight = Wide(repeating: w[i])
+                        var c = 0
+                        while c + 4 <= d {
+                            let values = Wide(UnsafeRawPointer(row + c).loadUnaligned(as: SIMD4<Float>.self))
+                            let sum = UnsafeRawPointer(out + c).loadUnaligned(as: Wide.self) + weight * values
+                            UnsafeMutableRawPointer(out + c).storeBytes(of: sum, as: Wide.self)
+                            c += 4
+                        }
+                        while c < d {
+                            out[c] += w[i] * Double(row[c])
+                            c += 1
+                        }
+                    }
+                }
+            }
+        }
+        guard parts > 1 else { return partial }
+        return (0..<d).map { c in (0..<parts).reduce(0) { $0 + partial[$1 * d + c] } }
+    }
+}
