@@ -52,3 +52,60 @@ for shape in shapes {
     print("\(shape.name)   1 thread: \(String(format: "%6.3f", one.milliseconds)) ms \(String(format: "%6.1f", one.gflops)) GFLOP/s"
         + "   2 threads: \(String(format: "%6.3f", two.milliseconds)) ms \(String(format: "%6.1f", two.gflops)) GFLOP/s")
 }
+
+// Convolution products of a ResNet-50 at 224 (output channels × input channels·k² × pixels,
+// and the Winograd products, × tiles): BLAS against the packed-weight kernel, both with the
+// convolution's bias and ReLU.
+let convolutionShapes = [
+    Shape(name: "stem   64×147 · 147×12544", m: 64, k: 147, n: 12544),
+    Shape(name: "l1 1×1 256×64 · 64×3136 ", m: 256, k: 64, n: 3136),
+    Shape(name: "l1 1×1 64×256 · 256×3136", m: 64, k: 256, n: 3136),
+    Shape(name: "l1 wino 64×64 · 64×784  ", m: 64, k: 64, n: 784),
+    Shape(name: "l2 1×1 512×128 · 128×784", m: 512, k: 128, n: 784),
+    Shape(name: "l2 wino 128×128 · 128×196", m: 128, k: 128, n: 196),
+    Shape(name: "l3 1×1 1024×256 · 256×196", m: 1024, k: 256, n: 196),
+    Shape(name: "l3 1×1 256×1024 · 1024×196", m: 256, k: 1024, n: 196),
+    Shape(name: "l3 wino 256×256 · 256×49", m: 256, k: 256, n: 49),
+    Shape(name: "l4 3×3s2 512×4608 · 4608×49", m: 512, k: 4608, n: 49),
+    Shape(name: "l4 1×1 2048×512 · 512×49", m: 2048, k: 512, n: 49),
+]
+
+func measureConvolution(_ shape: Shape, threads: Int, packed: Bool) -> Double {
+    ComputeThreads.set(threads)
+    let a = [Float]((0..<(shape.m * shape.k)).map { Float($0 % 17) / 17 - 0.5 })
+    let b = [Float]((0..<(shape.k * shape.n)).map { Float($0 % 13) / 13 - 0.5 })
+    let bias = [Float]((0..<shape.m).map { Float($0 % 5) / 5 })
+    let weights = PackedMatrix(Tensor(shape: [shape.m, shape.k], scalars: a))
+    var c = [Float](repeating: 0, count: shape.m * shape.n)
+    var samples: [Double] = []
+    for run in 0..<40 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                bias.withUnsafeBufferPointer { biasPointer in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        let epilogue = GEMM.Epilogue(bias: .perRow(biasPointer.baseAddress!), activation: .relu)
+                        if packed {
+                            PackedGEMM.multiply(weights, b: bp.baseAddress!, n: shape.n, c: cp.baseAddress!, epilogue: epilogue)
+                        } else {
+                            GEMM.multiply(m: shape.m, n: shape.n, k: shape.k, a: ap.baseAddress!, b: bp.baseAddress!,
+                                          c: cp.baseAddress!, epilogue: epilogue)
+                        }
+                    }
+                }
+            }
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if run >= 10 { samples.append(elapsed) }
+    }
+    return 2 * Double(shape.m * shape.k * shape.n) / median(samples) / 1e9
+}
+
+print("\nconvolution products with bias and ReLU, GFLOP/s: BLAS sgemm / packed weights")
+for shape in convolutionShapes {
+    let text = [1, 2].map { threads in
+        String(format: "%5.1f / %5.1f", measureConvolution(shape, threads: threads, packed: false),
+               measureConvolution(shape, threads: threads, packed: true))
+    }
+    print("\(shape.name.padding(toLength: 30, withPad: " ", startingAt: 0))  1 thread: \(text[0])   2 threads: \(text[1])")
+}

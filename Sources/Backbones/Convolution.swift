@@ -18,10 +18,18 @@ struct Convolution: Sendable {
     let stride: Int
     let padding: Padding
     let depthwise: Bool
-    let weight: Tensor        // [out, in·k·k] (dense) or [out, k·k] (depthwise)
     let bias: [Float]
-    /// The Winograd form of a dense 3×3 stride-1 convolution (most of a ResNet's work).
-    let winograd: WinogradConvolution?
+    /// The weights in the one form the convolution runs with.
+    let form: Form
+
+    enum Form: Sendable {
+        /// `[out, k·k]`, read by a direct loop.
+        case depthwise(Tensor)
+        /// `[out, in·k·k]` packed for the product with the im2col matrix.
+        case dense(PackedMatrix)
+        /// A dense 3×3 stride-1 convolution (most of a ResNet's work) as Winograd F(2×2, 3×3).
+        case winograd(WinogradConvolution)
+    }
 
     /// Folds `BatchNorm(eps)` into the convolution: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε).
     init(weight raw: Tensor, convBias: Tensor?, batchNorm: (weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor)?,
@@ -42,10 +50,15 @@ struct Convolution: Sendable {
                 bias[o] = bn.bias.scalars[o] + (bias[o] - bn.mean.scalars[o]) * scale
             }
         }
-        weight = Tensor(shape: [out, perFilter], scalars: scalars)
+        let weight = Tensor(shape: [out, perFilter], scalars: scalars)
         self.bias = bias
-        winograd = !depthwise && kernel == 3 && stride == 1
-            ? WinogradConvolution(weight: weight, outChannels: out, inChannels: inChannels) : nil
+        if depthwise {
+            form = .depthwise(weight)
+        } else if kernel == 3 && stride == 1 {
+            form = .winograd(WinogradConvolution(weight: weight, outChannels: out, inChannels: inChannels))
+        } else {
+            form = .dense(PackedMatrix(weight))
+        }
     }
 
     func outputSize(_ input: Int) -> Int {
@@ -76,9 +89,10 @@ struct Convolution: Sendable {
         var output = [Float](unsafeUninitializedCapacity: outChannels * oh * ow) { _, initialized in
             initialized = outChannels * oh * ow
         }
-        if depthwise {
+        switch form {
+        case .depthwise(let weight):
             precondition(residual == nil, "depthwise convolutions take no residual")
-            depthwiseApply(input, height, width, oh, ow, top, left, &output)
+            depthwiseApply(weight, input, height, width, oh, ow, top, left, &output)
             output.withUnsafeMutableBufferPointer { values in
                 switch activation {
                 case .none: break
@@ -87,37 +101,33 @@ struct Convolution: Sendable {
                 case .gelu: VectorMath.gelu(values)
                 }
             }
-        } else {
-            denseApply(input, height, width, oh, ow, top, left, activation, residual, &output)
+        case .winograd(let winograd):
+            winograd.apply(input, height: height, width: width, outputHeight: oh, outputWidth: ow, top: top, left: left,
+                           bias: bias, activation: activation, residual: residual, output: &output)
+        case .dense(let weight):
+            denseApply(weight, input, height, width, oh, ow, top, left, activation, residual, &output)
         }
         return (output, oh, ow)
     }
 
-    private func denseApply(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
+    private func denseApply(_ weight: PackedMatrix, _ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
                             _ top: Int, _ left: Int, _ activation: GEMM.Epilogue.Activation, _ residual: [Float]?,
                             _ output: inout [Float]) {
-        if let winograd {
-            winograd.apply(input, height: height, width: width, outputHeight: oh, outputWidth: ow, top: top, left: left,
-                           bias: bias, activation: activation, residual: residual, output: &output)
-            return
-        }
-        let plane = oh * ow, k = kernel
-        let columns = k == 1 && stride == 1 && top == 0 && left == 0
+        let plane = oh * ow
+        let columns = kernel == 1 && stride == 1 && top == 0 && left == 0
             ? input : im2col(input, height, width, oh, ow, top, left)
-        weight.scalars.withUnsafeBufferPointer { w in
-            columns.withUnsafeBufferPointer { cols in
-                bias.withUnsafeBufferPointer { b in
-                    output.withUnsafeMutableBufferPointer { out in
-                        let (w, cols, b, out) = (w.baseAddress!, cols.baseAddress!, b.baseAddress!, out.baseAddress!)
-                        let multiply = { (residual: UnsafePointer<Float>?) in
-                            GEMM.multiply(m: outChannels, n: plane, k: inChannels * k * k, a: w, b: cols, c: out,
-                                          epilogue: GEMM.Epilogue(bias: .perRow(b), residual: residual, activation: activation))
-                        }
-                        if let residual {
-                            residual.withUnsafeBufferPointer { multiply($0.baseAddress!) }
-                        } else {
-                            multiply(nil)
-                        }
+        columns.withUnsafeBufferPointer { cols in
+            bias.withUnsafeBufferPointer { b in
+                output.withUnsafeMutableBufferPointer { out in
+                    let target = out.baseAddress!
+                    let multiply = { (residual: UnsafePointer<Float>?) in
+                        PackedGEMM.multiply(weight, b: cols.baseAddress!, n: plane, c: target,
+                                            epilogue: GEMM.Epilogue(bias: .perRow(b.baseAddress!), residual: residual, activation: activation))
+                    }
+                    if let residual {
+                        residual.withUnsafeBufferPointer { multiply($0.baseAddress!) }
+                    } else {
+                        multiply(nil)
                     }
                 }
             }
@@ -165,7 +175,7 @@ struct Convolution: Sendable {
         return columns
     }
 
-    private func depthwiseApply(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
+    private func depthwiseApply(_ weight: Tensor, _ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
                                 _ top: Int, _ left: Int, _ output: inout [Float]) {
         let k = kernel, plane = oh * ow
         let source = input

@@ -14,8 +14,8 @@ import Tensors
 struct WinogradConvolution: Sendable {
     let outChannels: Int
     let inChannels: Int
-    /// U, `[16, out, in]`: one `out × in` matrix per transformed position ξ.
-    let transformedWeight: [Float]
+    /// U: one `out × in` matrix per transformed position ξ, packed for the products.
+    let transformedWeight: [PackedMatrix]
 
     /// `weight`: `[out, in·3·3]`, as `Convolution` keeps it.
     init(weight: Tensor, outChannels: Int, inChannels: Int) {
@@ -23,7 +23,7 @@ struct WinogradConvolution: Sendable {
         self.outChannels = outChannels
         self.inChannels = inChannels
         let plane = outChannels * inChannels
-        transformedWeight = [Float](unsafeUninitializedCapacity: 16 * plane) { transformed, initialized in
+        let transformed = [Float](unsafeUninitializedCapacity: 16 * plane) { transformed, initialized in
             weight.scalars.withUnsafeBufferPointer { filters in
                 for pair in 0..<plane {                       // pair = o · in + c
                     let g = filters.baseAddress! + pair * 9
@@ -44,6 +44,9 @@ struct WinogradConvolution: Sendable {
             }
             initialized = 16 * plane
         }
+        transformedWeight = transformed.withUnsafeBufferPointer { u in
+            (0..<16).map { PackedMatrix(u.baseAddress! + $0 * plane, rows: outChannels, depth: inChannels) }
+        }
     }
 
     /// `input`: `[in, height, width]`; `output`: `[out, oh, ow]` with the output pixel (y, x)
@@ -63,15 +66,13 @@ struct WinogradConvolution: Sendable {
             }
         }
         // The 16 products are independent: one per thread at a time, each on one core.
-        transformedWeight.withUnsafeBufferPointer { u in
-            transformedInput.withUnsafeBufferPointer { v in
-                products.withUnsafeMutableBufferPointer { m in
-                    nonisolated(unsafe) let (u, v, m) = (u.baseAddress!, v.baseAddress!, m.baseAddress!)
-                    ComputeThreads.parallelFor(16) { positions in
-                        for xi in positions {
-                            GEMM.multiply(m: cout, n: tiles.count, k: cin, a: u + xi * cout * cin, b: v + xi * inputPlane,
-                                          c: m + xi * productPlane, parallel: false)
-                        }
+        transformedInput.withUnsafeBufferPointer { v in
+            products.withUnsafeMutableBufferPointer { m in
+                nonisolated(unsafe) let (v, m) = (v.baseAddress!, m.baseAddress!)
+                ComputeThreads.parallelFor(16) { positions in
+                    for xi in positions {
+                        PackedGEMM.multiply(transformedWeight[xi], b: v + xi * inputPlane, n: tiles.count,
+                                            c: m + xi * productPlane, parallel: false)
                     }
                 }
             }
