@@ -165,7 +165,21 @@ struct Convolution: Sendable {
                             if stride == 1 {
                                 (out + first).update(from: sourceRow + first, count: last - first)
                             } else {
-                                for x in first..<last { out[x] = sourceRow[x * stride] }
+                                var x = first
+                                if stride == 2 {
+                                    // Eight outputs from the even lanes of sixteen inputs, while
+                                    // all sixteen lie inside the source row.
+                                    let rowEnd = (width - 1 - kx + left)        // last valid index of sourceRow
+                                    while x + 8 <= last && 2 * x + 15 <= rowEnd {
+                                        let pair = UnsafeRawPointer(sourceRow + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
+                                        UnsafeMutableRawPointer(out + x).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
+                                        x += 8
+                                    }
+                                }
+                                while x < last {
+                                    out[x] = sourceRow[x * stride]
+                                    x += 1
+                                }
                             }
                         }
                     }
@@ -208,25 +222,58 @@ struct Convolution: Sendable {
 /// Elementwise activations and pooling on channels-first maps.
 enum FeatureMaps {
     /// 3×3 max pooling, stride 2, padding 1 (ResNet's stem), channels split across threads.
+    /// Each output row takes the maximum of its (up to) three input rows, a vector at a
+    /// time, into a scratch row with −∞ on both sides; outputs are then the maxima of lanes
+    /// 2x−1, 2x and 2x+1 of that row, eight at a time from its even and odd lanes.
     static func maxPool(_ input: [Float], channels: Int, height: Int, width: Int) -> (values: [Float], height: Int, width: Int) {
+        typealias Lanes = SIMD8<Float>
         let oh = (height + 2 - 3) / 2 + 1, ow = (width + 2 - 3) / 2 + 1
-        var output = [Float](repeating: -.infinity, count: channels * oh * ow)
+        var output = [Float](unsafeUninitializedCapacity: channels * oh * ow) { _, n in n = channels * oh * ow }
+        // Scratch: index 0 is the left padding, 1...width the column maxima, then −∞ to cover
+        // the last 16-lane read.
+        let scratchCount = 2 * ow + 18
         input.withUnsafeBufferPointer { sourceBuffer in
             output.withUnsafeMutableBufferPointer { targetBuffer in
                 nonisolated(unsafe) let source = sourceBuffer.baseAddress!
                 nonisolated(unsafe) let target = targetBuffer.baseAddress!
                 ComputeThreads.parallelFor(channels, minimumPerThread: 4) { range in
-                    for c in range {
-                        for y in 0..<oh {
-                            let out = target + (c * oh + y) * ow
-                            for ky in max(0, 1 - y * 2)..<min(3, height + 1 - y * 2) {
-                                let row = source + (c * height + y * 2 + ky - 1) * width
-                                for x in 0..<ow {
-                                    var best = out[x]
-                                    for kx in max(0, 1 - x * 2)..<min(3, width + 1 - x * 2) {
-                                        best = max(best, row[x * 2 + kx - 1])
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratchBuffer in
+                        let scratch = scratchBuffer.baseAddress!
+                        scratch.initialize(repeating: -.infinity, count: scratchCount)
+                        let columns = scratch + 1
+                        for c in range {
+                            for y in 0..<oh {
+                                let rows = max(0, 2 * y - 1)..<min(height, 2 * y + 2)
+                                let first = source + (c * height + rows.lowerBound) * width
+                                var x = 0
+                                while x + 8 <= width {
+                                    var best = UnsafeRawPointer(first + x).loadUnaligned(as: Lanes.self)
+                                    for row in rows.dropFirst() {
+                                        let next = UnsafeRawPointer(source + (c * height + row) * width + x).loadUnaligned(as: Lanes.self)
+                                        best = best.replacing(with: next, where: next .> best)
                                     }
-                                    out[x] = best
+                                    UnsafeMutableRawPointer(columns + x).storeBytes(of: best, as: Lanes.self)
+                                    x += 8
+                                }
+                                while x < width {
+                                    var best = first[x]
+                                    for row in rows.dropFirst() { best = max(best, source[(c * height + row) * width + x]) }
+                                    columns[x] = best
+                                    x += 1
+                                }
+                                let out = target + (c * oh + y) * ow
+                                x = 0
+                                while x + 8 <= ow {
+                                    let low = UnsafeRawPointer(scratch + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
+                                    let high = UnsafeRawPointer(scratch + 2 * x + 2).loadUnaligned(as: SIMD16<Float>.self)
+                                    var best = low.evenHalf.replacing(with: low.oddHalf, where: low.oddHalf .> low.evenHalf)
+                                    best = best.replacing(with: high.evenHalf, where: high.evenHalf .> best)
+                                    UnsafeMutableRawPointer(out + x).storeBytes(of: best, as: Lanes.self)
+                                    x += 8
+                                }
+                                while x < ow {
+                                    out[x] = max(scratch[2 * x], scratch[2 * x + 1], scratch[2 * x + 2])
+                                    x += 1
                                 }
                             }
                         }

@@ -1,0 +1,31 @@
+@testable import Backbones
+import Testing
+
+/// ResNet's stem max pooling (3×3, stride 2, padding 1) against its definition: the
+/// largest input in each window, windows clipped at the borders; sizes below, at and above
+/// its 8-lane vectors, odd and even.
+struct FeatureMapsTests {
+    @Test(arguments: [(1, 1), (2, 3), (7, 9), (16, 16), (17, 33), (112, 112)])
+    func maxPoolTakesTheLargestValueOfEachWindow(size: (Int, Int)) {
+        let (height, width) = size, channels = 3
+        var random = SplitMix(seed: UInt64(height * 1000 + width))
+        let input = (0..<(channels * height * width)).map { _ in random.uniform() }
+        let pooled = FeatureMaps.maxPool(input, channels: channels, height: height, width: width)
+        #expect((pooled.height, pooled.width) == ((height - 1) / 2 + 1, (width - 1) / 2 + 1))
+        var wrong = 0
+        for c in 0..<channels {
+            for y in 0..<pooled.height {
+                for x in 0..<pooled.width {
+                    var best = -Float.infinity
+                    for iy in (2 * y - 1)...(2 * y + 1) where iy >= 0 && iy < height {
+                        for ix in (2 * x - 1)...(2 * x + 1) where ix >= 0 && ix < width {
+                            best = max(best, input[(c * height + iy) * width + ix])
+                        }
+                    }
+                    if pooled.values[(c * pooled.height + y) * pooled.width + x] != best { wrong += 1 }
+                }
+            }
+        }
+        #expect(wrong == 0)
+    }
+}
