@@ -19,12 +19,13 @@ public enum PackedGEMM {
     /// Bytes of packed A kept in L2 while the panels pass by (of 512 KB on the machines
     /// measured, leaving room for the panels and C).
     static let sliceBytes = 192 * 1024
+    /// Depth steps per pass: a 16-column panel's block of them is 16 KB, half of L1.
+    static let depthBlock = 256
 
     /// C[m×n] = A · B, then the epilogue, for A packed (`m` = `a.rows`, `k` = `a.depth`) and
     /// B row-major `k × n` with leading dimension `ldb`. The epilogue's bias must be
     /// per-row (one per output channel) or none; its residual is laid out like C.
-    /// Column panels are split across the compute threads (`parallel`), or row groups when
-    /// there are too few panels.
+    /// With `parallel`, row groups or column panels are split across the compute threads.
     public static func multiply(_ a: PackedMatrix, b: UnsafePointer<Float>, ldb: Int? = nil, n: Int,
                                 c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
                                 epilogue: GEMM.Epilogue = .none, parallel: Bool = true) {
@@ -54,29 +55,39 @@ public enum PackedGEMM {
                     let column = p * blockColumns
                     packPanel(b + column, ldb: ldb, depth: k, width: min(blockColumns, n - column), into: panels + index * panelFloats)
                 }
-                // Rows of A in slices that stay in the core's L2 cache while every panel
-                // passes by; one panel stays in L1 while the slice's row groups use it.
-                // (Sweeping all of A for each panel read a 1 MB weight matrix 13 times per
-                // product on a ResNet's 14×14 layers.)
-                let groupsPerSlice = max(1, sliceBytes / max(1, k * blockRows * 4))
-                for sliceStart in stride(from: groupRange.lowerBound, to: groupRange.upperBound, by: groupsPerSlice) {
-                    let slice = sliceStart..<min(groupRange.upperBound, sliceStart + groupsPerSlice)
-                    for (index, p) in panelRange.enumerated() {
-                        let column = p * blockColumns, width = min(blockColumns, n - column)
-                        for g in slice {
-                            let row = g * blockRows
-                            block(depth: k, a: packed + g * k * blockRows, panel: panels + index * panelFloats,
-                                  rows: min(blockRows, m - row), columns: width,
-                                  c: c + row * ldc + column, ldc: ldc, bias: bias.map { $0 + row },
-                                  residual: residual.map { $0 + row * ldc + column }, activation: activation)
+                // The depth in blocks of `depthBlock` steps, so that a panel's block stays in
+                // L1; within one, rows of A in slices that stay in L2 while every panel
+                // passes by. (Sweeping all of A for each panel read a 1 MB weight matrix 13
+                // times per product on a ResNet's 14×14 layers.) C holds the partial sums
+                // between depth blocks; the epilogue runs with the last.
+                let depthBlocks = max(1, (k + depthBlock - 1) / depthBlock)
+                for depthIndex in 0..<depthBlocks {
+                    let start = depthIndex * depthBlock, steps = min(depthBlock, k - start)
+                    let groupsPerSlice = max(1, sliceBytes / max(1, steps * blockRows * 4))
+                    for sliceStart in stride(from: groupRange.lowerBound, to: groupRange.upperBound, by: groupsPerSlice) {
+                        let slice = sliceStart..<min(groupRange.upperBound, sliceStart + groupsPerSlice)
+                        for (index, p) in panelRange.enumerated() {
+                            let column = p * blockColumns, width = min(blockColumns, n - column)
+                            for g in slice {
+                                let row = g * blockRows
+                                block(depth: steps, a: packed + (g * k + start) * blockRows,
+                                      panel: panels + index * panelFloats + start * blockColumns,
+                                      rows: min(blockRows, m - row), columns: width, c: c + row * ldc + column, ldc: ldc,
+                                      accumulate: depthIndex > 0, finish: depthIndex == depthBlocks - 1,
+                                      bias: bias.map { $0 + row }, residual: residual.map { $0 + row * ldc + column },
+                                      activation: activation)
+                            }
                         }
                     }
                 }
             }
-            if threads > 1 && panels >= 2 * threads {
-                ComputeThreads.parallelFor(panels) { run($0, 0..<groups) }
-            } else if threads > 1 && groups >= 2 * threads {
+            // Each thread reads all of the operand that is not split, so split the larger:
+            // the weights (rows) on the deep layers, the feature map (panels) on the wide ones.
+            let splitRows = groups >= 2 * threads && (m >= n || panels < 2 * threads)
+            if threads > 1 && splitRows {
                 ComputeThreads.parallelFor(groups) { run(0..<panels, $0) }
+            } else if threads > 1 && panels >= 2 * threads {
+                ComputeThreads.parallelFor(panels) { run($0, 0..<groups) }
             } else {
                 run(0..<panels, 0..<groups)
             }
@@ -101,15 +112,28 @@ public enum PackedGEMM {
         }
     }
 
-    /// One 6×16 block of C over the whole depth, then its epilogue.
+    /// One 6×16 block of C over `depth` steps, starting from zero or (`accumulate`) from
+    /// C's partial sums; with `finish`, the epilogue follows. Only the block's `rows` ×
+    /// `columns` corner of C is read or written.
     @inline(__always)
     private static func block(depth: Int, a: UnsafePointer<Float>, panel: UnsafePointer<Float>,
                               rows: Int, columns: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                              accumulate: Bool, finish: Bool,
                               bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                               activation: GEMM.Epilogue.Activation) {
         typealias Lanes = SIMD8<Float>
-        var c00 = Lanes(), c01 = Lanes(), c10 = Lanes(), c11 = Lanes(), c20 = Lanes(), c21 = Lanes()
-        var c30 = Lanes(), c31 = Lanes(), c40 = Lanes(), c41 = Lanes(), c50 = Lanes(), c51 = Lanes()
+        @inline(__always) func start(_ r: Int) -> (Lanes, Lanes) {
+            guard accumulate && r < rows else { return (Lanes(), Lanes()) }
+            let source = c + r * ldc
+            if columns == blockColumns {
+                return (UnsafeRawPointer(source).loadUnaligned(as: Lanes.self), UnsafeRawPointer(source + 8).loadUnaligned(as: Lanes.self))
+            }
+            var values = SIMD16<Float>()
+            for x in 0..<columns { values[x] = source[x] }
+            return (values.lowHalf, values.highHalf)
+        }
+        var (c00, c01) = start(0), (c10, c11) = start(1), (c20, c21) = start(2)
+        var (c30, c31) = start(3), (c40, c41) = start(4), (c50, c51) = start(5)
         var a = a, b = panel
         for _ in 0..<depth {
             let b0 = UnsafeRawPointer(b).loadUnaligned(as: Lanes.self)
@@ -129,34 +153,40 @@ public enum PackedGEMM {
             a += blockRows
             b += blockColumns
         }
-        @inline(__always) func finish(_ r: Int, _ low: Lanes, _ high: Lanes) {
+        @inline(__always) func store(_ r: Int, _ low: Lanes, _ high: Lanes) {
             guard r < rows else { return }
             var low = low, high = high
-            if let bias {
+            if finish, let bias {
                 low += bias[r]
                 high += bias[r]
             }
             let target = c + r * ldc
             if columns == blockColumns {
-                if let residual {
-                    low += UnsafeRawPointer(residual + r * ldc).loadUnaligned(as: Lanes.self)
-                    high += UnsafeRawPointer(residual + r * ldc + 8).loadUnaligned(as: Lanes.self)
+                if finish {
+                    if let residual {
+                        low += UnsafeRawPointer(residual + r * ldc).loadUnaligned(as: Lanes.self)
+                        high += UnsafeRawPointer(residual + r * ldc + 8).loadUnaligned(as: Lanes.self)
+                    }
+                    low = activate(low, activation)
+                    high = activate(high, activation)
                 }
-                UnsafeMutableRawPointer(target).storeBytes(of: activate(low, activation), as: Lanes.self)
-                UnsafeMutableRawPointer(target + 8).storeBytes(of: activate(high, activation), as: Lanes.self)
+                UnsafeMutableRawPointer(target).storeBytes(of: low, as: Lanes.self)
+                UnsafeMutableRawPointer(target + 8).storeBytes(of: high, as: Lanes.self)
             } else {
                 var values = SIMD16<Float>(lowHalf: low, highHalf: high)
-                if let residual { for x in 0..<columns { values[x] += residual[r * ldc + x] } }
-                let done = SIMD16(lowHalf: activate(values.lowHalf, activation), highHalf: activate(values.highHalf, activation))
-                for x in 0..<columns { target[x] = done[x] }
+                if finish {
+                    if let residual { for x in 0..<columns { values[x] += residual[r * ldc + x] } }
+                    values = SIMD16(lowHalf: activate(values.lowHalf, activation), highHalf: activate(values.highHalf, activation))
+                }
+                for x in 0..<columns { target[x] = values[x] }
             }
         }
-        finish(0, c00, c01)
-        finish(1, c10, c11)
-        finish(2, c20, c21)
-        finish(3, c30, c31)
-        finish(4, c40, c41)
-        finish(5, c50, c51)
+        store(0, c00, c01)
+        store(1, c10, c11)
+        store(2, c20, c21)
+        store(3, c30, c31)
+        store(4, c40, c41)
+        store(5, c50, c51)
     }
 
     @inline(__always)

@@ -2,7 +2,7 @@ import Testing
 @testable import Tensors
 
 /// The packed-weight kernel against a naive triple loop in Double: shapes around its 6×16
-/// block (one short, exact, one over), a column block of B and C inside wider matrices,
+/// block (one short, exact, one over), depths of one and several passes, a column block of B and C inside wider matrices,
 /// each epilogue, one and two threads.
 struct PackedGEMMTests {
     struct Case: Sendable, CustomTestStringConvertible {
@@ -13,7 +13,9 @@ struct PackedGEMMTests {
     static let cases = [Case(m: 1, k: 1, n: 1), Case(m: 5, k: 3, n: 15), Case(m: 6, k: 64, n: 16), Case(m: 7, k: 9, n: 17),
                         Case(m: 13, k: 40, n: 33), Case(m: 130, k: 31, n: 49),
                         // Large enough for two threads: split by column panels, then by row groups.
-                        Case(m: 64, k: 147, n: 200), Case(m: 300, k: 100, n: 40)]
+                        Case(m: 64, k: 147, n: 200), Case(m: 300, k: 100, n: 40),
+                        // Deeper than one depth block (256 steps): partial sums kept in C.
+                        Case(m: 13, k: 600, n: 21)]
 
     @Test(arguments: cases, [1, 2])
     func matchesNaiveWithEveryEpilogue(_ shape: Case, threads: Int) {
