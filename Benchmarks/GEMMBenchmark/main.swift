@@ -22,14 +22,23 @@ func median(_ values: [Double]) -> Double {
     return sorted[sorted.count / 2]
 }
 
+/// Median seconds of `body` over `runs` runs after `warmUp` more (they warm caches and threads).
+func medianSeconds(runs: Int, warmUp: Int = 10, _ body: () -> Void) -> Double {
+    var samples: [Double] = []
+    for run in 0..<(warmUp + runs) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        if run >= warmUp { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+    }
+    return median(samples)
+}
+
 func measure(_ shape: Shape, threads: Int) -> (milliseconds: Double, gflops: Double) {
     ComputeThreads.set(threads)
     let a = [Float]((0..<(shape.m * shape.k)).map { Float($0 % 17) / 17 })
     let b = [Float]((0..<(shape.k * shape.n)).map { Float($0 % 13) / 13 })
     var c = [Float](repeating: 0, count: shape.m * shape.n)
-    var samples: [Double] = []
-    for run in 0..<60 {
-        let start = DispatchTime.now().uptimeNanoseconds
+    let seconds = medianSeconds(runs: 50) {
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
@@ -38,10 +47,7 @@ func measure(_ shape: Shape, threads: Int) -> (milliseconds: Double, gflops: Dou
                 }
             }
         }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        if run >= 10 { samples.append(elapsed) }   // the first runs warm caches and threads
     }
-    let seconds = median(samples)
     return (seconds * 1e3, 2 * Double(shape.m * shape.k * shape.n) / seconds / 1e9)
 }
 
@@ -77,9 +83,7 @@ func measureConvolution(_ shape: Shape, threads: Int, packed: Bool) -> Double {
     let bias = [Float]((0..<shape.m).map { Float($0 % 5) / 5 })
     let weights = PackedMatrix(Tensor(shape: [shape.m, shape.k], scalars: a))
     var c = [Float](repeating: 0, count: shape.m * shape.n)
-    var samples: [Double] = []
-    for run in 0..<40 {
-        let start = DispatchTime.now().uptimeNanoseconds
+    let seconds = medianSeconds(runs: 30) {
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 bias.withUnsafeBufferPointer { biasPointer in
@@ -95,10 +99,8 @@ func measureConvolution(_ shape: Shape, threads: Int, packed: Bool) -> Double {
                 }
             }
         }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        if run >= 10 { samples.append(elapsed) }
     }
-    return 2 * Double(shape.m * shape.k * shape.n) / median(samples) / 1e9
+    return 2 * Double(shape.m * shape.k * shape.n) / seconds / 1e9
 }
 
 print("\nconvolution products with bias and ReLU, GFLOP/s: BLAS sgemm / packed weights")

@@ -7,7 +7,7 @@ import Tensors
 /// with 16 products instead of 36: each 4×4 input tile is transformed (V = Bᵀ d B), each
 /// filter once at load time (U = G g Gᵀ), the 16 transformed positions are 16 independent
 /// matrix products over channels (M_ξ = U_ξ · V_ξ), and each output tile comes back as
-/// Y = Aᵀ M A. That is 2.25 times fewer multiplications, all of them in BLAS. The
+/// Y = Aᵀ M A. That is 2.25 times fewer multiplications, all of them in `PackedGEMM`. The
 /// transforms only add, subtract and halve, so the result stays within a few float
 /// roundings of the direct convolution (F(4×4, 3×3) would save more but multiplies by up
 /// to 8 and loses digits).

@@ -5,11 +5,12 @@ import Tensors
 /// matrix of the features X (`[n, d]`): XᵀX when n > d, X Xᵀ otherwise.
 ///
 /// Accuracy comes from double precision, speed from single: G is formed and factored
-/// (Cholesky) in float, about 4 times faster than in double on a 32×32×384 layer, and that
+/// (Cholesky) in float, twice the vector lanes of double and no double copy of X, and that
 /// factor only preconditions conjugate gradients run in double against the exact operator,
 /// z ↦ Xᵀ(X z) + λz summed in double. So the answer is the double-precision solution even
 /// for a small λ, where a float solve alone loses the digits the map is made of (measured:
-/// 2e-5 relative error at λ = 0.5); with the default λ it takes two or three iterations.
+/// 2e-5 relative error at λ = 0.5); with the default λ on DINOv2 features it takes two
+/// iterations. (Measured on a 32×32×384 layer, one thread: 8.0 ms in double, 2.9 ms so.)
 /// If the float matrix cannot be factored, or the iteration stalls, the system is solved
 /// from a Gram matrix formed in double instead.
 ///

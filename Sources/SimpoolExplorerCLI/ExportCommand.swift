@@ -54,11 +54,11 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "K/N: process every N-th image from the K-th (0-based) of the sorted list.")
     var shard: String?
 
-    @Option(help: "Images processed at once.")
-    var jobs = 1
+    @Option(help: "Images processed at once, each on one core (default: one per core; 1: one image at a time on every core, written while the next is computed).")
+    var jobs: Int?
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard (jobs ?? 1) >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard size == "grid" || size == "image" else { throw ValidationError("--size is grid or image") }
         if let shard, ExportPlan.parseShard(shard) == nil { throw ValidationError("--shard must be K/N with 0 ≤ K < N") }
         for name in format.split(separator: ",") where ExportPlan.Format(rawValue: String(name)) == nil {
@@ -102,8 +102,11 @@ struct ExportCommand: ParsableCommand {
         let progress = Progress(total: images.count)
         let tally = Tally()
         Interruption.install()
+        // Whole images side by side scale with no synchronisation inside a forward pass:
+        // measured 1.8 s against 2.2 s for the 14 samples on 2 cores.
+        let jobs = self.jobs ?? min(ProcessInfo.processInfo.activeProcessorCount, images.count)
         if jobs > 1 {
-            exportWholeImagesInParallel(images, job: job, progress: progress, tally: tally)
+            exportWholeImagesInParallel(images, jobs: jobs, job: job, progress: progress, tally: tally)
         } else {
             exportPipelined(images, job: job, progress: progress, tally: tally)
         }
@@ -121,8 +124,8 @@ struct ExportCommand: ParsableCommand {
         if !failures.isEmpty { throw ExitCode(ExitStatus.inputFailed) }
     }
 
-    /// `--jobs N`: whole images in parallel, each on one thread.
-    private func exportWholeImagesInParallel(_ images: [String], job: MapExporter, progress: Progress, tally: Tally) {
+    /// Whole images in parallel, each on one thread (the default with several images).
+    private func exportWholeImagesInParallel(_ images: [String], jobs: Int, job: MapExporter, progress: Progress, tally: Tally) {
         ComputeThreads.set(1)
         let queue = DispatchQueue(label: "simpool-explorer.export", attributes: .concurrent)
         let group = DispatchGroup()
@@ -145,7 +148,7 @@ struct ExportCommand: ParsableCommand {
         group.wait()
     }
 
-    /// The default: a pipeline. The forward pass of the next image (on every core) runs
+    /// `--jobs 1` (or a single image): a pipeline. The forward pass of the next image (on every core) runs
     /// while the previous one is pooled and written, so the writing hides behind the model.
     /// At most one image waits to be written, which keeps memory flat.
     private func exportPipelined(_ images: [String], job: MapExporter, progress: Progress, tally: Tally) {

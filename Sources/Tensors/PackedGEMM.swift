@@ -5,9 +5,10 @@
 /// forward pass went to that copy — and on the shallow products of early layers (64 input
 /// channels) its separate zeroing, bias and activation passes over the output cost as much
 /// as the multiplications. Here the weights are packed when the model loads, the right
-/// operand (the feature map) is packed a 16-column panel at a time while it is in cache,
-/// and each 6×16 block of the output is finished in registers: bias, residual and
-/// activation applied, written once.
+/// operand (the feature map) is packed into 16-column panels once per product, the work is
+/// blocked so that a slice of weights stays in L2 and a panel's depth block in L1, and each
+/// 6×16 block of the output is finished in registers: bias, residual and activation
+/// applied, written once.
 ///
 /// The block is 12 eight-lane accumulators, one fused multiply-add per lane and step; it
 /// runs near the core's peak only when compiled for a CPU with FMA (`Tools/build-release.sh`).
