@@ -16,7 +16,7 @@ import Tensors
 ///
 /// It does not depend on λ, so the explorer keeps the last one (`GramCache`) and a λ
 /// change costs one float factorization and a few matrix–vector products.
-public final class RegularizedGramSystem: @unchecked Sendable {
+public final class RegularizedGramSystem: Sendable {
     let rows: Int, columns: Int
     /// The side of G: min(n, d).
     let size: Int
