@@ -219,7 +219,7 @@ def pooling_and_frame():
     rows = []
     for threads in ("1", "2"):
         label = "1 thread" if threads == "1" else f"{threads} threads"
-        for name, ms in sorted(result["pool_ms"][threads].items(), key=lambda item: -item[1]):
+        for name, ms in sorted(result["pool_ms_by_threads"][threads].items(), key=lambda item: -item[1]):
             rows.append((f"pooling `{name}` on a {layer} layer ({label})", f"{ms:.2f} ms", "", "", "< 2 ms", ms < 2))
     rows.append(("one 200×60 side-by-side frame (pooling, panels, cells) on that layer", f"{result['frame_ms']:.2f} ms", "",
                  "", "< 5 ms", result["frame_ms"] < 5))
