@@ -3,8 +3,8 @@
 /// BLAS `sgemm` repacks both operands on every call. For a convolution's weights that is
 /// the same copy each forward pass — a ResNet-50 has 100 MB of them, about 13% of its
 /// forward pass went to that copy — and on the shallow products of early layers (64 input
-/// channels) its separate zeroing, bias and activation passes over the output cost as much
-/// as the multiplications. Here the weights are packed when the model loads, the right
+/// channels) it ran at 46–59 GFLOP/s against up to 88 on deeper ones, separate zeroing,
+/// bias and activation passes over the output weighing on products only 64 steps deep. Here the weights are packed when the model loads, the right
 /// operand (the feature map) is packed into 16-column panels once per product, the work is
 /// blocked so that a slice of weights stays in L2 and a panel's depth block in L1, and each
 /// 6×16 block of the output is finished in registers: bias, residual and activation
