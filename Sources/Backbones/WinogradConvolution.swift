@@ -57,7 +57,9 @@ struct WinogradConvolution: Sendable {
                residual: [Float]?, output: inout [Float]) {
         let tiles = TileGrid(outputHeight: oh, outputWidth: ow)
         let (cin, cout) = (inChannels, outChannels)
-        let inputPlane = Self.planeStride(cin * tiles.count), productPlane = Self.planeStride(cout * tiles.count)
+        // V's planes hold their tiles as PackedGEMM's 16-column panels, so that the products
+        // read them as they are.
+        let inputPlane = Self.planeStride(tiles.panels * cin * 16), productPlane = Self.planeStride(cout * tiles.count)
         var transformedInput = [Float](unsafeUninitializedCapacity: 16 * inputPlane) { _, n in n = 16 * inputPlane }
         var products = [Float](unsafeUninitializedCapacity: 16 * productPlane) { _, n in n = 16 * productPlane }
         input.withUnsafeBufferPointer { source in
@@ -71,7 +73,7 @@ struct WinogradConvolution: Sendable {
                 nonisolated(unsafe) let (v, m) = (v.baseAddress!, m.baseAddress!)
                 ComputeThreads.parallelFor(16) { positions in
                     for xi in positions {
-                        PackedGEMM.multiply(transformedWeight[xi], b: v + xi * inputPlane, n: tiles.count,
+                        PackedGEMM.multiply(transformedWeight[xi], panels: v + xi * inputPlane, n: tiles.count,
                                             c: m + xi * productPlane, parallel: false)
                     }
                 }
@@ -101,6 +103,8 @@ struct WinogradConvolution: Sendable {
         var count: Int { high * wide }
         /// Tiles per row rounded up to whole groups.
         var paddedWide: Int { (wide + Self.lanes - 1) / Self.lanes * Self.lanes }
+        /// 16-tile panels of the transformed input, the last one padded with zeros.
+        var panels: Int { (count + 15) / 16 }
 
         init(outputHeight: Int, outputWidth: Int) {
             high = (outputHeight + 1) / 2
@@ -118,7 +122,8 @@ struct WinogradConvolution: Sendable {
         return stride
     }
 
-    /// V = Bᵀ d B for every channel and tile, into `[16, in, tiles]` (planes `plane` apart).
+    /// V = Bᵀ d B for every channel and tile, planes `plane` apart, each plane as 16-tile
+    /// panels of `[in, 16]` (tile t of channel c at (t / 16)·in·16 + c·16 + t % 16).
     /// Each channel is first copied into a zero-bordered plane covering every tile group, so
     /// no tile needs a bounds test; 8 neighbouring tiles are transformed at once, their 4×4
     /// inputs read as two 16-wide rows split into even and odd columns.
@@ -140,7 +145,8 @@ struct WinogradConvolution: Sendable {
                         (image + (y + top) * paddedWide + firstColumn + left)
                             .update(from: source + (c * height + y) * width + firstColumn, count: lastColumn - firstColumn)
                     }
-                    let out = target + c * tiles.count
+                    let out = target + c * 16
+                    let panelStride = cin * 16
                     for ty in 0..<tiles.high {
                         for tx in stride(from: 0, to: tiles.wide, by: lanes) {
                             // Row i of the 8 tiles' inputs, as its 4 columns (each one lane per tile).
@@ -153,12 +159,18 @@ struct WinogradConvolution: Sendable {
                             let (d0, d1, d2, d3) = (columns(0), columns(1), columns(2), columns(3))
                             // Bᵀ d: rows (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃), column by column.
                             let t = ty * tiles.wide + tx, count = min(lanes, tiles.wide - tx)
+                            let firstLane = t & 15, sameRow = count == lanes && firstLane <= 16 - lanes
                             @inline(__always) func store(_ value: Lanes, _ xi: Int) {
-                                let destination = out + xi * plane + t
-                                if count == lanes {
+                                let planeStart = out + xi * plane
+                                if sameRow {
+                                    // All 8 tiles in one panel row: one vector.
+                                    let destination = planeStart + (t >> 4) * panelStride + firstLane
                                     UnsafeMutableRawPointer(destination).storeBytes(of: value, as: Lanes.self)
                                 } else {
-                                    for lane in 0..<count { destination[lane] = value[lane] }
+                                    for lane in 0..<count {
+                                        let tile = t + lane
+                                        planeStart[(tile >> 4) * panelStride + (tile & 15)] = value[lane]
+                                    }
                                 }
                             }
                             // (Bᵀ d) B: the same on each row's columns, giving V's row i.
@@ -172,6 +184,14 @@ struct WinogradConvolution: Sendable {
                             storeRow((d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3), 1)
                             storeRow((d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3), 2)
                             storeRow((d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3), 3)
+                        }
+                    }
+                    // The last panel's columns past the last tile are multiplied too (and their
+                    // results dropped): zeros, not whatever the memory held.
+                    let tail = tiles.count % 16
+                    if tail != 0 {
+                        for xi in 0..<16 {
+                            (out + xi * plane + (tiles.count / 16) * panelStride + tail).update(repeating: 0, count: 16 - tail)
                         }
                     }
                     // Clear what this channel wrote before the next one reuses the plane.

@@ -30,67 +30,95 @@ public enum PackedGEMM {
     public static func multiply(_ a: PackedMatrix, b: UnsafePointer<Float>, ldb: Int? = nil, n: Int,
                                 c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
                                 epilogue: GEMM.Epilogue = .none, parallel: Bool = true) {
+        let ldb = ldb ?? n
+        nonisolated(unsafe) let b = b
+        split(a, n: n, parallel: parallel) { panelRange, groupRange in
+            // The panels this thread multiplies, packed up front. Cache-line aligned, so
+            // that no 8-lane load of a panel straddles two lines.
+            let panelFloats = max(1, a.depth) * blockColumns
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: panelRange.count * panelFloats * 4, alignment: 64)
+            defer { memory.deallocate() }
+            let panels = memory.bindMemory(to: Float.self, capacity: panelRange.count * panelFloats)
+            for (index, p) in panelRange.enumerated() {
+                let column = p * blockColumns
+                packPanel(b + column, ldb: ldb, depth: a.depth, width: min(blockColumns, n - column), into: panels + index * panelFloats)
+            }
+            multiplyPanels(a, panels, panelRange, groupRange, n: n, c: c, ldc: ldc ?? n, epilogue: epilogue)
+        }
+    }
+
+    /// The same product with B already in panels, as a producer that writes them directly
+    /// saves the packing pass: `panels` holds ⌈n / 16⌉ panels, panel p being B's columns
+    /// 16p..<16p+16 as `k` steps of 16 values (columns past n are multiplied and dropped).
+    public static func multiply(_ a: PackedMatrix, panels: UnsafePointer<Float>, n: Int,
+                                c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+                                epilogue: GEMM.Epilogue = .none, parallel: Bool = true) {
+        nonisolated(unsafe) let panels = panels
+        let panelFloats = a.depth * blockColumns
+        split(a, n: n, parallel: parallel) { panelRange, groupRange in
+            multiplyPanels(a, panels + panelRange.lowerBound * panelFloats, panelRange, groupRange, n: n, c: c,
+                           ldc: ldc ?? n, epilogue: epilogue)
+        }
+    }
+
+    /// Runs `work(panels, row groups)` over the whole product, split across the compute
+    /// threads when `parallel` and the product is large enough. Each thread reads all of
+    /// the operand that is not split, so the larger is split: the weights (row groups) on
+    /// the deep layers, the feature map (panels) on the wide ones.
+    private static func split(_ a: PackedMatrix, n: Int, parallel: Bool, _ work: (Range<Int>, Range<Int>) -> Void) {
         let (m, k) = (a.rows, a.depth)
         guard m > 0, n > 0 else { return }
-        let ldb = ldb ?? n, ldc = ldc ?? n
-        var rowBias: UnsafePointer<Float>?
-        switch epilogue.bias {
-        case .none: rowBias = nil
-        case .perRow(let values): rowBias = values
-        case .perColumn: preconditionFailure("PackedGEMM takes a per-row bias only")
-        }
         let panels = (n + blockColumns - 1) / blockColumns, groups = a.groups
         let threads = parallel && 2.0 * Double(m) * Double(n) * Double(k) >= GEMM.minimumParallelFlops ? ComputeThreads.count : 1
-        nonisolated(unsafe) let (b, c, bias, residual) = (b, c, rowBias, epilogue.residual)
-        let activation = epilogue.activation
-        a.storage.withUnsafeBufferPointer { packed in
-            nonisolated(unsafe) let packed = packed.baseAddress!
-            let run = { (panelRange: Range<Int>, groupRange: Range<Int>) in
-                // The panels this thread multiplies, packed up front. Cache-line aligned, so
-                // that no 8-lane load of a panel straddles two lines.
-                let panelFloats = max(1, k) * blockColumns
-                let memory = UnsafeMutableRawPointer.allocate(byteCount: panelRange.count * panelFloats * 4, alignment: 64)
-                defer { memory.deallocate() }
-                let panels = memory.bindMemory(to: Float.self, capacity: panelRange.count * panelFloats)
-                for (index, p) in panelRange.enumerated() {
-                    let column = p * blockColumns
-                    packPanel(b + column, ldb: ldb, depth: k, width: min(blockColumns, n - column), into: panels + index * panelFloats)
-                }
-                // The depth in blocks of `depthBlock` steps, so that a panel's block stays in
-                // L1; within one, rows of A in slices that stay in L2 while every panel
-                // passes by. (Sweeping all of A for each panel read a 1 MB weight matrix 13
-                // times per product on a ResNet's 14×14 layers.) C holds the partial sums
-                // between depth blocks; the epilogue runs with the last.
-                let depthBlocks = max(1, (k + depthBlock - 1) / depthBlock)
-                for depthIndex in 0..<depthBlocks {
-                    let start = depthIndex * depthBlock, steps = min(depthBlock, k - start)
-                    let groupsPerSlice = max(1, sliceBytes / max(1, steps * blockRows * 4))
-                    for sliceStart in stride(from: groupRange.lowerBound, to: groupRange.upperBound, by: groupsPerSlice) {
-                        let slice = sliceStart..<min(groupRange.upperBound, sliceStart + groupsPerSlice)
-                        for (index, p) in panelRange.enumerated() {
-                            let column = p * blockColumns, width = min(blockColumns, n - column)
-                            for g in slice {
-                                let row = g * blockRows
-                                block(depth: steps, a: packed + (g * k + start) * blockRows,
-                                      panel: panels + index * panelFloats + start * blockColumns,
-                                      rows: min(blockRows, m - row), columns: width, c: c + row * ldc + column, ldc: ldc,
-                                      accumulate: depthIndex > 0, finish: depthIndex == depthBlocks - 1,
-                                      bias: bias.map { $0 + row }, residual: residual.map { $0 + row * ldc + column },
-                                      activation: activation)
-                            }
+        let splitRows = groups >= 2 * threads && (m >= n || panels < 2 * threads)
+        if threads > 1 && splitRows {
+            ComputeThreads.parallelFor(groups) { work(0..<panels, $0) }
+        } else if threads > 1 && panels >= 2 * threads {
+            ComputeThreads.parallelFor(panels) { work($0, 0..<groups) }
+        } else {
+            work(0..<panels, 0..<groups)
+        }
+    }
+
+    /// C's blocks for `panelRange` × `groupRange`, `panels` pointing at the first panel of
+    /// the range. The depth runs in blocks of `depthBlock` steps, so that a panel's block
+    /// stays in L1; within one, rows of A in slices that stay in L2 while every panel passes
+    /// by. (Sweeping all of A for each panel read a 1 MB weight matrix 13 times per product
+    /// on a ResNet's 14×14 layers.) C holds the partial sums between depth blocks; the
+    /// epilogue runs with the last.
+    private static func multiplyPanels(_ a: PackedMatrix, _ panels: UnsafePointer<Float>, _ panelRange: Range<Int>,
+                                       _ groupRange: Range<Int>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                       epilogue: GEMM.Epilogue) {
+        let (m, k) = (a.rows, a.depth)
+        var bias: UnsafePointer<Float>?
+        switch epilogue.bias {
+        case .none: bias = nil
+        case .perRow(let values): bias = values
+        case .perColumn: preconditionFailure("PackedGEMM takes a per-row bias only")
+        }
+        let (residual, activation) = (epilogue.residual, epilogue.activation)
+        let panelFloats = max(1, k) * blockColumns
+        a.storage.withUnsafeBufferPointer { storage in
+            let packed = storage.baseAddress!
+            let depthBlocks = max(1, (k + depthBlock - 1) / depthBlock)
+            for depthIndex in 0..<depthBlocks {
+                let start = depthIndex * depthBlock, steps = min(depthBlock, k - start)
+                let groupsPerSlice = max(1, sliceBytes / max(1, steps * blockRows * 4))
+                for sliceStart in stride(from: groupRange.lowerBound, to: groupRange.upperBound, by: groupsPerSlice) {
+                    let slice = sliceStart..<min(groupRange.upperBound, sliceStart + groupsPerSlice)
+                    for (index, p) in panelRange.enumerated() {
+                        let column = p * blockColumns, width = min(blockColumns, n - column)
+                        for g in slice {
+                            let row = g * blockRows
+                            block(depth: steps, a: packed + (g * k + start) * blockRows,
+                                  panel: panels + index * panelFloats + start * blockColumns,
+                                  rows: min(blockRows, m - row), columns: width, c: c + row * ldc + column, ldc: ldc,
+                                  accumulate: depthIndex > 0, finish: depthIndex == depthBlocks - 1,
+                                  bias: bias.map { $0 + row }, residual: residual.map { $0 + row * ldc + column },
+                                  activation: activation)
                         }
                     }
                 }
-            }
-            // Each thread reads all of the operand that is not split, so split the larger:
-            // the weights (rows) on the deep layers, the feature map (panels) on the wide ones.
-            let splitRows = groups >= 2 * threads && (m >= n || panels < 2 * threads)
-            if threads > 1 && splitRows {
-                ComputeThreads.parallelFor(groups) { run(0..<panels, $0) }
-            } else if threads > 1 && panels >= 2 * threads {
-                ComputeThreads.parallelFor(panels) { run($0, 0..<groups) }
-            } else {
-                run(0..<panels, 0..<groups)
             }
         }
     }

@@ -80,3 +80,35 @@ struct PackedGEMMTests {
         #expect(Array(packed.storage[18..<24]) == [14, 0, 0, 0, 0, 0])
     }
 }
+
+extension PackedGEMMTests {
+    /// B handed over already in panels, laid out as the documentation says, gives exactly
+    /// the product of B packed by the kernel itself.
+    @Test(arguments: [(7, 9, 17), (13, 300, 40), (64, 147, 200)], [1, 2])
+    func prepackedPanelsGiveTheSameProduct(shape: (Int, Int, Int), threads: Int) {
+        let previous = ComputeThreads.count
+        ComputeThreads.set(threads)
+        defer { ComputeThreads.set(previous) }
+        let (m, k, n) = shape
+        let a = PackedMatrix(GEMMTests.matrix(m, k, seed: 6))
+        let b = GEMMTests.matrix(k, n, seed: 7)
+        let panelCount = (n + 15) / 16
+        var panels = [Float](repeating: 0, count: panelCount * k * 16)
+        for step in 0..<k {
+            for column in 0..<n { panels[(column / 16) * k * 16 + step * 16 + column % 16] = b.scalars[step * n + column] }
+        }
+        let bias = (0..<m).map { Float($0) / 3 }
+        var fromB = [Float](repeating: 0, count: m * n), fromPanels = fromB
+        bias.withUnsafeBufferPointer { biasPointer in
+            let epilogue = GEMM.Epilogue(bias: .perRow(biasPointer.baseAddress!), activation: .relu)
+            b.scalars.withUnsafeBufferPointer { bp in
+                fromB.withUnsafeMutableBufferPointer { PackedGEMM.multiply(a, b: bp.baseAddress!, n: n, c: $0.baseAddress!, epilogue: epilogue) }
+            }
+            panels.withUnsafeBufferPointer { pp in
+                fromPanels.withUnsafeMutableBufferPointer { PackedGEMM.multiply(a, panels: pp.baseAddress!, n: n, c: $0.baseAddress!, epilogue: epilogue) }
+            }
+        }
+        #expect(fromB == fromPanels)
+        #expect(fromB.contains { $0 > 0 })
+    }
+}
