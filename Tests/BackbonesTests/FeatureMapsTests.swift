@@ -1,5 +1,6 @@
 @testable import Backbones
 import Testing
+import TestSupport
 
 /// ResNet's stem max pooling (3×3, stride 2, padding 1) against its definition: the
 /// largest input in each window, windows clipped at the borders; sizes below, at and above
@@ -8,8 +9,8 @@ struct FeatureMapsTests {
     @Test(arguments: [(1, 1), (2, 3), (7, 9), (16, 16), (17, 33), (112, 112)])
     func maxPoolTakesTheLargestValueOfEachWindow(size: (Int, Int)) {
         let (height, width) = size, channels = 3
-        var random = SplitMix(seed: UInt64(height * 1000 + width))
-        let input = (0..<(channels * height * width)).map { _ in random.uniform() }
+        var random = SeededGenerator(seed: UInt64(height * 1000 + width))
+        let input = (0..<(channels * height * width)).map { _ in Float(random.uniform()) }
         let pooled = FeatureMaps.maxPool(input, channels: channels, height: height, width: width)
         #expect((pooled.height, pooled.width) == ((height - 1) / 2 + 1, (width - 1) / 2 + 1))
         var wrong = 0

@@ -1,6 +1,7 @@
 @testable import Backbones
 import Tensors
 import Testing
+import TestSupport
 
 /// The Winograd path of 3×3 stride-1 convolutions against the convolution's definition,
 /// summed in double by a plain loop here: odd and even sizes (a half-used last tile), rows
@@ -29,18 +30,18 @@ struct WinogradConvolutionTests {
 
     @Test(arguments: cases, [1, 2])
     func matchesTheDefinition(_ shape: Case, threads: Int) throws {
-        var random = SplitMix(seed: UInt64(shape.inChannels * 131 + shape.height * 7 + shape.width))
+        var random = SeededGenerator(seed: UInt64(shape.inChannels * 131 + shape.height * 7 + shape.width))
         let weight = Tensor(shape: [shape.outChannels, shape.inChannels, 3, 3],
-                            scalars: (0..<(shape.outChannels * shape.inChannels * 9)).map { _ in random.uniform() })
-        let convBias = Tensor(shape: [shape.outChannels], scalars: (0..<shape.outChannels).map { _ in random.uniform() })
+                            scalars: (0..<(shape.outChannels * shape.inChannels * 9)).map { _ in Float(random.uniform()) })
+        let convBias = Tensor(shape: [shape.outChannels], scalars: (0..<shape.outChannels).map { _ in Float(random.uniform()) })
         let convolution = Convolution(weight: weight, convBias: convBias, batchNorm: nil, eps: 0, stride: 1, padding: shape.padding)
         guard case .winograd = convolution.form else {
             Issue.record("a 3×3 stride-1 convolution must take the Winograd form")
             return
         }
-        let input = (0..<(shape.inChannels * shape.height * shape.width)).map { _ in random.uniform() * 3 }
+        let input = (0..<(shape.inChannels * shape.height * shape.width)).map { _ in Float(random.uniform()) * 3 }
         let oh = convolution.outputSize(shape.height), ow = convolution.outputSize(shape.width)
-        let residual = (0..<(shape.outChannels * oh * ow)).map { _ in random.uniform() }
+        let residual = (0..<(shape.outChannels * oh * ow)).map { _ in Float(random.uniform()) }
         let top = convolution.leadingPad(shape.height), left = convolution.leadingPad(shape.width)
 
         // Σ over channels and kernel offsets, in double, zero outside the image.
@@ -79,19 +80,4 @@ struct WinogradConvolutionTests {
         let scale = max(want.map(abs).max() ?? 0, 1e-12)
         return zip(got, want).map { abs(Double($0) - $1) }.max()! / scale
     }
-}
-
-/// A small deterministic generator (SplitMix64), so every run sees the same numbers.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [−1, 1).
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
 }

@@ -2,6 +2,7 @@ import Foundation
 @testable import Pooling
 import Tensors
 import Testing
+import TestSupport
 
 /// GMP's solver factors a float Gram matrix and refines in double. On layer-sized features
 /// with the spread of real tokens (a few directions hundreds of times stronger than the
@@ -10,18 +11,14 @@ import Testing
 struct RegularizedGramSystemTests {
     /// n×d tokens: 4 strong shared directions (scales 300, 100, 30, 10) plus unit noise.
     static func tokens(n: Int, d: Int) -> Tensor {
-        var state: UInt64 = 0x5EED
-        func uniform() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Double(state >> 11) / Double(1 << 53) * 2 - 1
-        }
-        let directions = (0..<4).map { _ in (0..<d).map { _ in uniform() } }
+        var random = SeededGenerator(seed: 0x5EED)
+        let directions = (0..<4).map { _ in (0..<d).map { _ in random.uniform() } }
         let scales = [300.0, 100, 30, 10]
         var scalars = [Float](repeating: 0, count: n * d)
         for i in 0..<n {
-            let weights = (0..<4).map { _ in uniform() * 0.5 + 0.5 }
+            let weights = (0..<4).map { _ in random.uniform() * 0.5 + 0.5 }
             for c in 0..<d {
-                var value = uniform()
+                var value = random.uniform()
                 for k in 0..<4 { value += scales[k] * weights[k] * directions[k][c] / Double(d).squareRoot() * 10 }
                 scalars[i * d + c] = Float(value)
             }

@@ -8,16 +8,7 @@ import TestSupport
 /// files (bytes flipped, runs zeroed, lengths cut or grown) and must answer each with a
 /// value or an error, never a crash or a hang. The seed is fixed so a failure replays.
 struct MutationTests {
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state >> 11
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }
-    }
-
-    static func mutate(_ bytes: [UInt8], _ random: inout Generator) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], _ random: inout SeededGenerator) -> [UInt8] {
         var copy = bytes
         switch random.below(5) {
         case 0:   // flip a few bytes, biased to the header where the parsers decide
@@ -43,7 +34,7 @@ struct MutationTests {
     }
 
     static func run(_ files: [String], iterations: Int, seed: UInt64, open: (String) throws -> Void) throws {
-        var random = Generator(state: seed)
+        var random = SeededGenerator(seed: seed)
         let directory = try Fixtures.temporaryDirectory()
         for (n, file) in files.enumerated() {
             let original = try Fixtures.bytes(file)
