@@ -224,7 +224,6 @@ struct WinogradConvolution: Sendable {
                         @inline(__always) func load(_ xi: Int) -> Lanes {
                             UnsafeRawPointer(m + xi * plane + t).loadUnaligned(as: Lanes.self)
                         }
-                        // Aᵀ M: rows (m₀ + m₁ + m₂, m₁ − m₂ − m₃), per column j.
                         // Aᵀ M: rows (m₀ + m₁ + m₂, m₁ − m₂ − m₃), for each column j.
                         @inline(__always) func column(_ j: Int) -> (upper: Lanes, lower: Lanes) {
                             let (m0, m1, m2, m3) = (load(j), load(4 + j), load(8 + j), load(12 + j))
@@ -242,13 +241,18 @@ struct WinogradConvolution: Sendable {
                         @inline(__always) func write(_ values: SIMD16<Float>, _ y: Int) {
                             var values = values
                             let destination = map + y * ow + x
-                            if count == 2 * lanes {
-                                if let shortcut { values += UnsafeRawPointer(shortcut + y * ow + x).loadUnaligned(as: SIMD16<Float>.self) }
-                                values = Self.activate(values, activation)
+                            let whole = count == 2 * lanes
+                            if let shortcut {
+                                if whole {
+                                    values += UnsafeRawPointer(shortcut + y * ow + x).loadUnaligned(as: SIMD16<Float>.self)
+                                } else {
+                                    for i in 0..<count { values[i] += shortcut[y * ow + x + i] }
+                                }
+                            }
+                            values = SIMD16(lowHalf: activation.apply(values.lowHalf), highHalf: activation.apply(values.highHalf))
+                            if whole {
                                 UnsafeMutableRawPointer(destination).storeBytes(of: values, as: SIMD16<Float>.self)
                             } else {
-                                if let shortcut { for i in 0..<count { values[i] += shortcut[y * ow + x + i] } }
-                                values = Self.activate(values, activation)
                                 for i in 0..<count { destination[i] = values[i] }
                             }
                         }
@@ -256,19 +260,7 @@ struct WinogradConvolution: Sendable {
                         if 2 * ty + 1 < oh { write(outputRow(c0.lower, c1.lower, c2.lower, c3.lower), 2 * ty + 1) }
                     }
                 }
-                if case .gelu = activation {
-                    VectorMath.gelu(UnsafeMutableBufferPointer(start: map, count: oh * ow), parallel: false)
-                }
             }
-        }
-    }
-
-    @inline(__always)
-    private static func activate(_ values: SIMD16<Float>, _ activation: GEMM.Epilogue.Activation) -> SIMD16<Float> {
-        switch activation {
-        case .relu: values.replacing(with: 0, where: values .< 0)
-        case .relu6: values.clamped(lowerBound: SIMD16(repeating: 0), upperBound: SIMD16(repeating: 6))
-        case .none, .gelu: values
         }
     }
 }

@@ -1,5 +1,3 @@
-import CBLAS
-import Foundation
 import Tensors
 
 /// Generalized max pooling: α = (X Xᵀ + λ I)⁻¹ 1, u = Xᵀ α. The map is α's non-negative

@@ -37,8 +37,8 @@ public final class RegularizedGramSystem: Sendable {
 
     /// The lower triangle of XᵀX (`tall`) or X Xᵀ by `ssyrk`. With two compute threads
     /// and a large matrix the triangle is cut in two pieces of equal work: the top-left
-    /// triangle of side ⌊s/√2⌋ on one thread; the block below it and the small bottom-right
-    /// triangle on the other.
+    /// triangle of side s/√2 (rounded) on one thread; the block below it and the small
+    /// bottom-right triangle on the other.
     static func lowerGram(_ x: Tensor, tall: Bool) -> [Float] {
         let (n, d) = (x.shape[0], x.shape[1])
         let size = min(n, d), depth = max(n, d)
@@ -87,16 +87,17 @@ public final class RegularizedGramSystem: Sendable {
     /// came from the double factorization instead.
     func solveCountingIterations(lambda: Double, _ b: [Double]) throws -> (values: [Double], iterations: Int?) {
         precondition(b.count == size)
-        guard var factor = floatFactor(lambda: lambda) else { return (try exactSolve(lambda: lambda, b), nil) }
-        let precondition = { (r: [Double]) -> [Double] in
+        guard let factor = floatFactor(lambda: lambda) else { return (try exactSolve(lambda: lambda, b), nil) }
+        // The preconditioner: the float factor's solution, in double.
+        let roughSolve = { (r: [Double]) -> [Double] in
             var z = r.map(Float.init)
-            Self.choleskySolve(&factor, &z, size: self.size)
+            Self.choleskySolve(factor, &z, size: self.size)
             return z.map(Double.init)
         }
         // Preconditioned conjugate gradients from the float solution.
-        var z = precondition(b)
+        var z = roughSolve(b)
         var r = zip(b, apply(z, lambda: lambda)).map { $0 - $1 }
-        var s = precondition(r)
+        var s = roughSolve(r)
         var p = s
         var rs = dot(r, s)
         let target = 1e-12 * norm(b)
@@ -113,7 +114,7 @@ public final class RegularizedGramSystem: Sendable {
             }
             // At working precision the residual stops falling; the steps tell.
             if change <= 1e-15 * (z.map(abs).max() ?? 0) { return (z, iteration + 1) }
-            s = precondition(r)
+            s = roughSolve(r)
             let next = dot(r, s)
             let ratio = next / rs
             rs = next
@@ -152,10 +153,10 @@ public final class RegularizedGramSystem: Sendable {
         return info == 0 ? matrix : nil
     }
 
-    private static func choleskySolve(_ factor: inout [Float], _ rhs: inout [Float], size: Int) {
+    private static func choleskySolve(_ factor: [Float], _ rhs: inout [Float], size: Int) {
         var n = Int32(size), nrhs: Int32 = 1, lda = Int32(size), ldb = Int32(size), info: Int32 = 0
         var uplo = CChar(UInt8(ascii: "U"))
-        spotrs_(&uplo, &n, &nrhs, &factor, &lda, &rhs, &ldb, &info)
+        spotrs_(&uplo, &n, &nrhs, factor, &lda, &rhs, &ldb, &info)
     }
 
     /// The system from a Gram matrix formed and factored in double (`dsyrk`, `dposv`).

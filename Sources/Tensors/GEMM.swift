@@ -65,7 +65,20 @@ public enum GEMM {
             case perRow(UnsafePointer<Float>)
         }
 
-        public enum Activation { case none, relu, relu6, gelu }
+        public enum Activation {
+            case none, relu, relu6, gelu
+
+            /// The activation on eight values, for kernels that finish outputs in registers.
+            @inlinable @inline(__always)
+            public func apply(_ x: VectorMath.Lanes) -> VectorMath.Lanes {
+                switch self {
+                case .none: x
+                case .relu: x.replacing(with: 0, where: x .< 0)
+                case .relu6: x.clamped(lowerBound: VectorMath.Lanes(repeating: 0), upperBound: VectorMath.Lanes(repeating: 6))
+                case .gelu: VectorMath.gelu(x)
+                }
+            }
+        }
 
         public var bias: Bias
         /// Added to the product; laid out like C (with C's leading dimension).

@@ -4,11 +4,11 @@
 /// the same copy each forward pass — a ResNet-50 has 100 MB of them, about 13% of its
 /// forward pass went to that copy — and on the shallow products of early layers (64 input
 /// channels) it ran at 46–59 GFLOP/s against up to 88 on deeper ones, separate zeroing,
-/// bias and activation passes over the output weighing on products only 64 steps deep. Here the weights are packed when the model loads, the right
-/// operand (the feature map) is packed into 16-column panels once per product, the work is
-/// blocked so that a slice of weights stays in L2 and a panel's depth block in L1, and each
-/// 6×16 block of the output is finished in registers: bias, residual and activation
-/// applied, written once.
+/// bias and activation passes over the output weighing on products only 64 steps deep.
+/// Here the weights are packed when the model loads, the right operand (the feature map)
+/// is packed into 16-column panels once per product, the work is blocked so that a slice
+/// of weights stays in L2 and a panel's depth block in L1, and each 6×16 block of the
+/// output is finished in registers: bias, residual and activation applied, written once.
 ///
 /// The block is 12 eight-lane accumulators, one fused multiply-add per lane and step; it
 /// runs near the core's peak only when compiled for a CPU with FMA (`Tools/build-release.sh`).
@@ -35,8 +35,8 @@ public enum PackedGEMM {
         split(a, n: n, parallel: parallel) { panelRange, groupRange in
             // The panels this thread multiplies, packed up front. Cache-line aligned, so
             // that no 8-lane load of a panel straddles two lines.
-            let panelFloats = max(1, a.depth) * blockColumns
-            let memory = UnsafeMutableRawPointer.allocate(byteCount: panelRange.count * panelFloats * 4, alignment: 64)
+            let panelFloats = a.depth * blockColumns
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(1, panelRange.count * panelFloats) * 4, alignment: 64)
             defer { memory.deallocate() }
             let panels = memory.bindMemory(to: Float.self, capacity: panelRange.count * panelFloats)
             for (index, p) in panelRange.enumerated() {
@@ -97,7 +97,7 @@ public enum PackedGEMM {
         case .perColumn: preconditionFailure("PackedGEMM takes a per-row bias only")
         }
         let (residual, activation) = (epilogue.residual, epilogue.activation)
-        let panelFloats = max(1, k) * blockColumns
+        let panelFloats = k * blockColumns
         a.storage.withUnsafeBufferPointer { storage in
             let packed = storage.baseAddress!
             let depthBlocks = max(1, (k + depthBlock - 1) / depthBlock)
@@ -196,8 +196,8 @@ public enum PackedGEMM {
                         low += UnsafeRawPointer(residual + r * ldc).loadUnaligned(as: Lanes.self)
                         high += UnsafeRawPointer(residual + r * ldc + 8).loadUnaligned(as: Lanes.self)
                     }
-                    low = activate(low, activation)
-                    high = activate(high, activation)
+                    low = activation.apply(low)
+                    high = activation.apply(high)
                 }
                 UnsafeMutableRawPointer(target).storeBytes(of: low, as: Lanes.self)
                 UnsafeMutableRawPointer(target + 8).storeBytes(of: high, as: Lanes.self)
@@ -205,7 +205,7 @@ public enum PackedGEMM {
                 var values = SIMD16<Float>(lowHalf: low, highHalf: high)
                 if finish {
                     if let residual { for x in 0..<columns { values[x] += residual[r * ldc + x] } }
-                    values = SIMD16(lowHalf: activate(values.lowHalf, activation), highHalf: activate(values.highHalf, activation))
+                    values = SIMD16(lowHalf: activation.apply(values.lowHalf), highHalf: activation.apply(values.highHalf))
                 }
                 for x in 0..<columns { target[x] = values[x] }
             }
@@ -216,16 +216,6 @@ public enum PackedGEMM {
         store(3, c30, c31)
         store(4, c40, c41)
         store(5, c50, c51)
-    }
-
-    @inline(__always)
-    private static func activate(_ x: SIMD8<Float>, _ activation: GEMM.Epilogue.Activation) -> SIMD8<Float> {
-        switch activation {
-        case .none: x
-        case .relu: x.replacing(with: 0, where: x .< 0)
-        case .relu6: x.clamped(lowerBound: SIMD8(repeating: 0), upperBound: SIMD8(repeating: 6))
-        case .gelu: VectorMath.gelu(x)
-        }
     }
 }
 
