@@ -78,21 +78,23 @@ let convolutionShapes = [
 
 func measureConvolution(_ shape: Shape, threads: Int, packed: Bool) -> Double {
     ComputeThreads.set(threads)
-    let a = [Float]((0..<(shape.m * shape.k)).map { Float($0 % 17) / 17 - 0.5 })
-    let b = [Float]((0..<(shape.k * shape.n)).map { Float($0 % 13) / 13 - 0.5 })
+    // Channels-last: C[pixels × out] = feature map [pixels × in·k²] · weights [in·k² × out].
+    let features = [Float]((0..<(shape.n * shape.k)).map { Float($0 % 13) / 13 - 0.5 })
+    let weights = [Float]((0..<(shape.k * shape.m)).map { Float($0 % 17) / 17 - 0.5 })
     let bias = [Float]((0..<shape.m).map { Float($0 % 5) / 5 })
-    let weights = PackedMatrix(Tensor(shape: [shape.m, shape.k], scalars: a))
+    let packedWeights = PackedWeights(Tensor(shape: [shape.k, shape.m], scalars: weights))
+    let rows = RowTable.contiguous(rows: shape.n, stride: shape.k)
     var c = [Float](repeating: 0, count: shape.m * shape.n)
     let seconds = medianSeconds(runs: 30) {
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
+        features.withUnsafeBufferPointer { ap in
+            weights.withUnsafeBufferPointer { bp in
                 bias.withUnsafeBufferPointer { biasPointer in
                     c.withUnsafeMutableBufferPointer { cp in
-                        let epilogue = GEMM.Epilogue(bias: .perRow(biasPointer.baseAddress!), activation: .relu)
+                        let epilogue = GEMM.Epilogue(bias: .perColumn(biasPointer.baseAddress!), activation: .relu)
                         if packed {
-                            PackedGEMM.multiply(weights, b: bp.baseAddress!, n: shape.n, c: cp.baseAddress!, epilogue: epilogue)
+                            PackedGEMM.multiply(packedWeights, a: ap.baseAddress!, rows: rows, c: cp.baseAddress!, epilogue: epilogue)
                         } else {
-                            GEMM.multiply(m: shape.m, n: shape.n, k: shape.k, a: ap.baseAddress!, b: bp.baseAddress!,
+                            GEMM.multiply(m: shape.n, n: shape.m, k: shape.k, a: ap.baseAddress!, b: bp.baseAddress!,
                                           c: cp.baseAddress!, epilogue: epilogue)
                         }
                     }

@@ -1,8 +1,14 @@
 import Tensors
 
-/// A 2-D convolution with its batch norm folded in, on channels-first feature maps.
-/// Dense 3×3 stride-1 convolutions run as Winograd F(2×2, 3×3), other dense ones as
-/// im2col + GEMM, depthwise ones as a direct loop.
+/// A 2-D convolution with its batch norm folded in, on channels-last feature maps
+/// (`[height, width, channels]`, a pixel's channels contiguous).
+///
+/// Channels-last because the products then read the feature map in place: a pixel's
+/// channels are one run of memory, so every kernel offset of a k×k convolution is a row of
+/// the map found through a `RowTable`, with no patch matrix copied out (im2col), and the
+/// output is the Trace's `[pixels, channels]` tokens as it stands. Dense 3×3 stride-1
+/// convolutions run as Winograd F(2×2, 3×3), other dense ones as one `PackedGEMM` product,
+/// depthwise ones as a direct loop across channels.
 struct Convolution: Sendable {
     enum Padding: Sendable, Equatable {
         /// PyTorch: `padding` zeros on every side.
@@ -23,15 +29,23 @@ struct Convolution: Sendable {
     let form: Form
 
     enum Form: Sendable {
-        /// `[out, k·k]`, read by a direct loop.
-        case depthwise(Tensor)
-        /// `[out, in·k·k]` packed for the product with the im2col matrix.
-        case dense(PackedMatrix)
+        /// `[k·k, channels]`, read by a direct loop.
+        case depthwise([Float])
+        /// `[(ky, kx, in), out]` packed for the product: one segment per kernel offset, or,
+        /// with `folded`, one per kernel row (see `foldsKernelRows`).
+        case dense(PackedWeights, folded: Bool)
         /// A dense 3×3 stride-1 convolution (most of a ResNet's work) as Winograd F(2×2, 3×3).
         case winograd(WinogradConvolution)
     }
 
+    /// Below this many input channels (an RGB stem) a segment per kernel offset would be a
+    /// handful of steps between pointer changes. Such convolutions read a zero-bordered copy
+    /// of the input instead, where a kernel row's k pixels are one contiguous run of k·in
+    /// values: k segments of k·in steps.
+    static let foldsKernelRows = 16
+
     /// Folds `BatchNorm(eps)` into the convolution: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε).
+    /// `raw` is PyTorch's `[out, in, k, k]` (`[out, 1, k, k]` when depthwise).
     init(weight raw: Tensor, convBias: Tensor?, batchNorm: (weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor)?,
          eps: Float, stride: Int, padding: Padding, depthwise: Bool = false) {
         let out = raw.shape[0], perFilter = raw.count / out
@@ -50,14 +64,29 @@ struct Convolution: Sendable {
                 bias[o] = bn.bias.scalars[o] + (bias[o] - bn.mean.scalars[o]) * scale
             }
         }
-        let weight = Tensor(shape: [out, perFilter], scalars: scalars)
         self.bias = bias
+        let (k, cin) = (kernel, inChannels)
         if depthwise {
-            form = .depthwise(weight)
-        } else if kernel == 3 && stride == 1 {
-            form = .winograd(WinogradConvolution(weight: weight, outChannels: out, inChannels: inChannels))
+            // [c, ky, kx] → [ky·k + kx, c]
+            form = .depthwise((0..<(k * k * out)).map { scalars[($0 % out) * k * k + $0 / out] })
+        } else if k == 3 && stride == 1 {
+            form = .winograd(WinogradConvolution(weight: Tensor(shape: [out, perFilter], scalars: scalars),
+                                                 outChannels: out, inChannels: cin))
         } else {
-            form = .dense(PackedMatrix(weight))
+            // [o, c, ky, kx] → [(ky·k + kx)·in + c, o]
+            let depth = k * k * cin
+            let reordered = [Float](unsafeUninitializedCapacity: depth * out) { target, initialized in
+                for o in 0..<out {
+                    for c in 0..<cin {
+                        for offset in 0..<(k * k) { target[(offset * cin + c) * out + o] = scalars[(o * cin + c) * k * k + offset] }
+                    }
+                }
+                initialized = depth * out
+            }
+            let folded = cin < Self.foldsKernelRows && k > 1
+            form = .dense(reordered.withUnsafeBufferPointer {
+                PackedWeights($0.baseAddress!, segments: folded ? k : k * k, channels: folded ? k * cin : cin, columns: out)
+            }, folded: folded)
         }
     }
 
@@ -78,13 +107,14 @@ struct Convolution: Sendable {
         }
     }
 
-    /// `input`: `[inChannels, height, width]` flattened. Returns `[outChannels, oh, ow]`,
+    /// `input`: `[height, width, inChannels]` flattened. Returns `[oh, ow, outChannels]`,
     /// after adding `residual` (same shape as the output) and applying `activation`; both
     /// are fused into the matrix product's blocks.
     func apply(_ input: [Float], height: Int, width: Int, activation: GEMM.Epilogue.Activation = .none,
                residual: [Float]? = nil) -> (values: [Float], height: Int, width: Int) {
         let oh = outputSize(height), ow = outputSize(width)
         let top = leadingPad(height), left = leadingPad(width)
+        precondition(input.count == height * width * inChannels)
         precondition(residual == nil || residual!.count == outChannels * oh * ow)
         var output = [Float](unsafeUninitializedCapacity: outChannels * oh * ow) { _, initialized in
             initialized = outChannels * oh * ow
@@ -92,125 +122,110 @@ struct Convolution: Sendable {
         switch form {
         case .depthwise(let weight):
             precondition(residual == nil, "depthwise convolutions take no residual")
-            depthwiseApply(weight, input, height, width, oh, ow, top, left, &output)
-            output.withUnsafeMutableBufferPointer { values in
-                switch activation {
-                case .none: break
-                case .relu: VectorMath.relu(values)
-                case .relu6: VectorMath.relu6(values)
-                case .gelu: VectorMath.gelu(values)
-                }
-            }
+            depthwiseApply(weight, input, height, width, oh, ow, top, left, activation, &output)
         case .winograd(let winograd):
             winograd.apply(input, height: height, width: width, outputHeight: oh, outputWidth: ow, top: top, left: left,
                            bias: bias, activation: activation, residual: residual, output: &output)
-        case .dense(let weight):
-            denseApply(weight, input, height, width, oh, ow, top, left, activation, residual, &output)
-        }
-        return (output, oh, ow)
-    }
-
-    private func denseApply(_ weight: PackedMatrix, _ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
-                            _ top: Int, _ left: Int, _ activation: GEMM.Epilogue.Activation, _ residual: [Float]?,
-                            _ output: inout [Float]) {
-        let plane = oh * ow
-        let columns = kernel == 1 && stride == 1 && top == 0 && left == 0
-            ? input : im2col(input, height, width, oh, ow, top, left)
-        columns.withUnsafeBufferPointer { cols in
-            bias.withUnsafeBufferPointer { b in
-                output.withUnsafeMutableBufferPointer { out in
-                    let target = out.baseAddress!
-                    let multiply = { (residual: UnsafePointer<Float>?) in
-                        PackedGEMM.multiply(weight, b: cols.baseAddress!, n: plane, c: target,
-                                            epilogue: GEMM.Epilogue(bias: .perRow(b.baseAddress!), residual: residual, activation: activation))
-                    }
-                    if let residual {
-                        residual.withUnsafeBufferPointer { multiply($0.baseAddress!) }
-                    } else {
-                        multiply(nil)
-                    }
+        case .dense(let weights, let folded):
+            let source: [Float], table: RowTable
+            if folded {
+                let (bordered, borderedWidth) = zeroBordered(input, height, width, oh, ow, top, left)
+                source = bordered
+                let (k, stride, cin) = (kernel, self.stride, inChannels)
+                table = RowTable(rows: oh * ow, segments: k) { row, ky in
+                    ((row / ow * stride + ky) * borderedWidth + row % ow * stride) * cin
                 }
+            } else {
+                source = input
+                table = RowTable.convolution(height: height, width: width, channels: inChannels, kernel: kernel, stride: stride,
+                                             top: top, left: left, outputHeight: oh, outputWidth: ow)
             }
-        }
-    }
-
-    /// The `[inChannels·k·k, oh·ow]` matrix of input patches. Each row (one channel and
-    /// kernel offset) is built from whole source rows: the in-bounds span copied, the
-    /// padding zeroed, so there is no bounds test per element. Rows are split across threads.
-    private func im2col(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
-                        _ top: Int, _ left: Int) -> [Float] {
-        let (k, stride) = (kernel, self.stride)
-        let plane = oh * ow, rows = inChannels * k * k
-        var columns = [Float](unsafeUninitializedCapacity: rows * plane) { _, initialized in initialized = rows * plane }
-        input.withUnsafeBufferPointer { sourceBuffer in
-            columns.withUnsafeMutableBufferPointer { targetBuffer in
-                nonisolated(unsafe) let source = sourceBuffer.baseAddress!
-                nonisolated(unsafe) let target = targetBuffer.baseAddress!
-                ComputeThreads.parallelFor(rows, minimumPerThread: max(1, 16384 / max(1, plane))) { range in
-                    for row in range {
-                        let c = row / (k * k), ky = row / k % k, kx = row % k
-                        // Output columns whose input column falls inside the image.
-                        let first = min(ow, max(0, (left - kx + stride - 1) / stride))
-                        let last = min(ow, max(first, (width - 1 - kx + left) / stride + 1))
-                        for y in 0..<oh {
-                            let out = target + row * plane + y * ow
-                            let iy = y * stride + ky - top
-                            guard iy >= 0 && iy < height else {
-                                out.update(repeating: 0, count: ow)
-                                continue
-                            }
-                            out.update(repeating: 0, count: first)
-                            (out + last).update(repeating: 0, count: ow - last)
-                            let sourceRow = source + (c * height + iy) * width + kx - left
-                            if stride == 1 {
-                                (out + first).update(from: sourceRow + first, count: last - first)
-                            } else {
-                                var x = first
-                                if stride == 2 {
-                                    // Eight outputs from the even lanes of sixteen inputs, while
-                                    // all sixteen lie inside the source row.
-                                    let rowEnd = (width - 1 - kx + left)        // last valid index of sourceRow
-                                    while x + 8 <= last && 2 * x + 15 <= rowEnd {
-                                        let pair = UnsafeRawPointer(sourceRow + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
-                                        UnsafeMutableRawPointer(out + x).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
-                                        x += 8
-                                    }
-                                }
-                                while x < last {
-                                    out[x] = sourceRow[x * stride]
-                                    x += 1
-                                }
-                            }
+            source.withUnsafeBufferPointer { a in
+                bias.withUnsafeBufferPointer { b in
+                    output.withUnsafeMutableBufferPointer { out in
+                        let target = out.baseAddress!
+                        let multiply = { (residual: UnsafePointer<Float>?) in
+                            PackedGEMM.multiply(weights, a: a.baseAddress!, rows: table, c: target,
+                                                epilogue: GEMM.Epilogue(bias: .perColumn(b.baseAddress!), residual: residual,
+                                                                        activation: activation))
+                        }
+                        if let residual {
+                            residual.withUnsafeBufferPointer { multiply($0.baseAddress!) }
+                        } else {
+                            multiply(nil)
                         }
                     }
                 }
             }
         }
-        return columns
+        return (output, oh, ow)
     }
 
-    private func depthwiseApply(_ weight: Tensor, _ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
-                                _ top: Int, _ left: Int, _ output: inout [Float]) {
-        let k = kernel, plane = oh * ow
-        let source = input
-        output.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let target = out.baseAddress!
-            ComputeThreads.parallelFor(outChannels, minimumPerThread: 8) { channels in
-                for c in channels {
-                    let filter = c * k * k
-                    for y in 0..<oh {
-                        for x in 0..<ow {
-                            var sum = bias[c]
-                            for ky in 0..<k {
-                                let iy = y * stride + ky - top
-                                if iy < 0 || iy >= height { continue }
-                                for kx in 0..<k {
-                                    let ix = x * stride + kx - left
-                                    if ix < 0 || ix >= width { continue }
-                                    sum += weight.scalars[filter + ky * k + kx] * source[(c * height + iy) * width + ix]
+    /// The input inside a border of zeros wide enough for every kernel window of the
+    /// output: `[(oh − 1)·stride + k, (ow − 1)·stride + k, in]`, and its width.
+    private func zeroBordered(_ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
+                              _ top: Int, _ left: Int) -> ([Float], Int) {
+        let borderedHeight = (oh - 1) * stride + kernel, borderedWidth = (ow - 1) * stride + kernel
+        let cin = inChannels
+        var bordered = [Float](repeating: 0, count: borderedHeight * borderedWidth * cin)
+        let firstColumn = max(0, -left), lastColumn = min(width, borderedWidth - left)
+        guard firstColumn < lastColumn else { return (bordered, borderedWidth) }
+        input.withUnsafeBufferPointer { source in
+            bordered.withUnsafeMutableBufferPointer { target in
+                for y in max(0, -top)..<min(height, borderedHeight - top) {
+                    (target.baseAddress! + ((y + top) * borderedWidth + firstColumn + left) * cin)
+                        .update(from: source.baseAddress! + (y * width + firstColumn) * cin, count: (lastColumn - firstColumn) * cin)
+                }
+            }
+        }
+        return (bordered, borderedWidth)
+    }
+
+    /// Each output pixel's channels eight at a time: the k·k window's input pixels, each a
+    /// vector of channels, times the matching weight vectors. Output rows split across threads.
+    private func depthwiseApply(_ weight: [Float], _ input: [Float], _ height: Int, _ width: Int, _ oh: Int, _ ow: Int,
+                                _ top: Int, _ left: Int, _ activation: GEMM.Epilogue.Activation, _ output: inout [Float]) {
+        typealias Lanes = SIMD8<Float>
+        let (k, stride, channels) = (kernel, self.stride, outChannels)
+        input.withUnsafeBufferPointer { sourceBuffer in
+            weight.withUnsafeBufferPointer { weightBuffer in
+                bias.withUnsafeBufferPointer { biasBuffer in
+                    output.withUnsafeMutableBufferPointer { out in
+                        nonisolated(unsafe) let (source, filters, bias, target) =
+                            (sourceBuffer.baseAddress!, weightBuffer.baseAddress!, biasBuffer.baseAddress!, out.baseAddress!)
+                        ComputeThreads.parallelFor(oh, minimumPerThread: max(1, 4096 / max(1, ow * channels))) { rows in
+                            for y in rows {
+                                let rowsInside = max(0, top - y * stride)..<min(k, height + top - y * stride)
+                                for x in 0..<ow {
+                                    let columnsInside = max(0, left - x * stride)..<min(k, width + left - x * stride)
+                                    let pixel = target + (y * ow + x) * channels
+                                    var c = 0
+                                    while c < channels {
+                                        let lanes = min(Lanes.scalarCount, channels - c)
+                                        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes {
+                                            if lanes == Lanes.scalarCount { return UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+                                            var v = Lanes()
+                                            for i in 0..<lanes { v[i] = p[i] }
+                                            return v
+                                        }
+                                        var sum = load(bias + c)
+                                        for ky in rowsInside {
+                                            let sourceRow = source + ((y * stride + ky - top) * width) * channels + c
+                                            for kx in columnsInside {
+                                                sum.addProduct(load(filters + (ky * k + kx) * channels + c),
+                                                               load(sourceRow + (x * stride + kx - left) * channels))
+                                            }
+                                        }
+                                        sum = activation.apply(sum)
+                                        if lanes == Lanes.scalarCount {
+                                            UnsafeMutableRawPointer(pixel + c).storeBytes(of: sum, as: Lanes.self)
+                                        } else {
+                                            for i in 0..<lanes { pixel[c + i] = sum[i] }
+                                        }
+                                        c += lanes
+                                    }
                                 }
                             }
-                            target[c * plane + y * ow + x] = sum
                         }
                     }
                 }
@@ -219,62 +234,49 @@ struct Convolution: Sendable {
     }
 }
 
-/// Elementwise activations and pooling on channels-first maps.
+/// Layout changes and pooling on channels-last maps.
 enum FeatureMaps {
-    /// 3×3 max pooling, stride 2, padding 1 (ResNet's stem), channels split across threads.
-    /// Each output row takes the maximum of its (up to) three input rows, a vector at a
-    /// time, into a scratch row with −∞ on both sides; outputs are then the maxima of lanes
-    /// 2x−1, 2x and 2x+1 of that row, eight at a time from its even and odd lanes.
+    /// A preprocessed image, `[3, height, width]`, as the channels-last map the convolutions take.
+    static func channelsLast(_ pixels: [Float], channels: Int, height: Int, width: Int) -> [Float] {
+        Tensor(shape: [channels, height * width], scalars: pixels).transposed().scalars
+    }
+
+    /// 3×3 max pooling, stride 2, padding 1 (ResNet's stem), output rows split across
+    /// threads; each output pixel is the maximum of its (up to) nine input pixels, eight
+    /// channels at a time.
     static func maxPool(_ input: [Float], channels: Int, height: Int, width: Int) -> (values: [Float], height: Int, width: Int) {
         typealias Lanes = SIMD8<Float>
         let oh = (height + 2 - 3) / 2 + 1, ow = (width + 2 - 3) / 2 + 1
         var output = [Float](unsafeUninitializedCapacity: channels * oh * ow) { _, n in n = channels * oh * ow }
-        // Scratch: index 0 is the left padding, 1...width the column maxima, then −∞ to cover
-        // the last 16-lane read.
-        let scratchCount = 2 * ow + 18
         input.withUnsafeBufferPointer { sourceBuffer in
             output.withUnsafeMutableBufferPointer { targetBuffer in
                 nonisolated(unsafe) let source = sourceBuffer.baseAddress!
                 nonisolated(unsafe) let target = targetBuffer.baseAddress!
-                ComputeThreads.parallelFor(channels, minimumPerThread: 4) { range in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratchBuffer in
-                        let scratch = scratchBuffer.baseAddress!
-                        scratch.initialize(repeating: -.infinity, count: scratchCount)
-                        let columns = scratch + 1
-                        for c in range {
-                            for y in 0..<oh {
-                                let rows = max(0, 2 * y - 1)..<min(height, 2 * y + 2)
-                                let first = source + (c * height + rows.lowerBound) * width
-                                var x = 0
-                                while x + 8 <= width {
-                                    var best = UnsafeRawPointer(first + x).loadUnaligned(as: Lanes.self)
-                                    for row in rows.dropFirst() {
-                                        let next = UnsafeRawPointer(source + (c * height + row) * width + x).loadUnaligned(as: Lanes.self)
+                ComputeThreads.parallelFor(oh, minimumPerThread: max(1, 4096 / max(1, ow * channels))) { range in
+                    for y in range {
+                        let rows = max(0, 2 * y - 1)..<min(height, 2 * y + 2)
+                        for x in 0..<ow {
+                            let columns = max(0, 2 * x - 1)..<min(width, 2 * x + 2)
+                            let pixel = target + (y * ow + x) * channels
+                            var c = 0
+                            while c + Lanes.scalarCount <= channels {
+                                var best = Lanes(repeating: -.infinity)
+                                for iy in rows {
+                                    for ix in columns {
+                                        let next = UnsafeRawPointer(source + (iy * width + ix) * channels + c).loadUnaligned(as: Lanes.self)
                                         best = best.replacing(with: next, where: next .> best)
                                     }
-                                    UnsafeMutableRawPointer(columns + x).storeBytes(of: best, as: Lanes.self)
-                                    x += 8
                                 }
-                                while x < width {
-                                    var best = first[x]
-                                    for row in rows.dropFirst() { best = max(best, source[(c * height + row) * width + x]) }
-                                    columns[x] = best
-                                    x += 1
+                                UnsafeMutableRawPointer(pixel + c).storeBytes(of: best, as: Lanes.self)
+                                c += Lanes.scalarCount
+                            }
+                            while c < channels {
+                                var best = -Float.infinity
+                                for iy in rows {
+                                    for ix in columns { best = max(best, source[(iy * width + ix) * channels + c]) }
                                 }
-                                let out = target + (c * oh + y) * ow
-                                x = 0
-                                while x + 8 <= ow {
-                                    let low = UnsafeRawPointer(scratch + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
-                                    let high = UnsafeRawPointer(scratch + 2 * x + 2).loadUnaligned(as: SIMD16<Float>.self)
-                                    var best = low.evenHalf.replacing(with: low.oddHalf, where: low.oddHalf .> low.evenHalf)
-                                    best = best.replacing(with: high.evenHalf, where: high.evenHalf .> best)
-                                    UnsafeMutableRawPointer(out + x).storeBytes(of: best, as: Lanes.self)
-                                    x += 8
-                                }
-                                while x < ow {
-                                    out[x] = max(scratch[2 * x], scratch[2 * x + 1], scratch[2 * x + 2])
-                                    x += 1
-                                }
+                                pixel[c] = best
+                                c += 1
                             }
                         }
                     }
@@ -284,12 +286,18 @@ enum FeatureMaps {
         return (output, oh, ow)
     }
 
-    /// `[channels, h·w]` → `[h·w, channels]` tokens for the Trace.
+    /// A channels-last map is the Trace's `[h·w, channels]` tokens as it stands.
     static func tokens(_ values: [Float], channels: Int, height: Int, width: Int) -> Tensor {
-        Tensor(shape: [channels, height * width], scalars: values).transposed()
+        Tensor(shape: [height * width, channels], scalars: values)
     }
 
     static func globalAverage(_ values: [Float], channels: Int, plane: Int) -> [Float] {
-        (0..<channels).map { c in values[(c * plane)..<((c + 1) * plane)].reduce(0, +) / Float(plane) }
+        var sums = [Float](repeating: 0, count: channels)
+        values.withUnsafeBufferPointer { source in
+            sums.withUnsafeMutableBufferPointer { total in
+                for pixel in 0..<plane { VectorMath.add(total, source.baseAddress! + pixel * channels) }
+            }
+        }
+        return sums.map { $0 / Float(plane) }
     }
 }

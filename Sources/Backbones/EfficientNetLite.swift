@@ -70,7 +70,8 @@ public struct EfficientNetLite: Backbone {
     }
 
     public func forward(pixels: [Float], height: Int, width: Int) -> Trace {
-        var (x, h, w) = stem.apply(pixels, height: height, width: width, activation: .relu6)
+        let image = FeatureMaps.channelsLast(pixels, channels: 3, height: height, width: width)
+        var (x, h, w) = stem.apply(image, height: height, width: width, activation: .relu6)
         var layers: [Trace.Layer] = []
         for blocks in stages {
             for block in blocks {

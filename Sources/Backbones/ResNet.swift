@@ -73,7 +73,8 @@ public struct ResNet: Backbone {
     }
 
     public func forward(pixels: [Float], height: Int, width: Int) -> Trace {
-        var (x, h, w) = stem.apply(pixels, height: height, width: width, activation: .relu)
+        let image = FeatureMaps.channelsLast(pixels, channels: 3, height: height, width: width)
+        var (x, h, w) = stem.apply(image, height: height, width: width, activation: .relu)
         (x, h, w) = FeatureMaps.maxPool(x, channels: stem.outChannels, height: h, width: w)
         var layers: [Trace.Layer] = []
         for units in stages {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The Winograd path of 3×3 stride-1 convolutions against the convolution's definition,
-/// summed in double by a plain loop here: odd and even sizes (a half-used last tile), rows
+/// summed in double by a plain loop here, on channels-last maps: odd and even sizes (a half-used last tile), rows
 /// shorter and longer than one group of 8 tiles,
 /// every padding, residual and activation, one and two threads.
 struct WinogradConvolutionTests {
@@ -44,26 +44,8 @@ struct WinogradConvolutionTests {
         let residual = (0..<(shape.outChannels * oh * ow)).map { _ in Float(random.uniform()) }
         let top = convolution.leadingPad(shape.height), left = convolution.leadingPad(shape.width)
 
-        // Σ over channels and kernel offsets, in double, zero outside the image.
-        var expected = [Double](repeating: 0, count: shape.outChannels * oh * ow)
-        for o in 0..<shape.outChannels {
-            for y in 0..<oh {
-                for x in 0..<ow {
-                    var sum = Double(convBias.scalars[o])
-                    for c in 0..<shape.inChannels {
-                        for ky in 0..<3 {
-                            for kx in 0..<3 {
-                                let iy = y + ky - top, ix = x + kx - left
-                                guard iy >= 0, iy < shape.height, ix >= 0, ix < shape.width else { continue }
-                                sum += Double(weight.scalars[((o * shape.inChannels + c) * 3 + ky) * 3 + kx])
-                                    * Double(input[(c * shape.height + iy) * shape.width + ix])
-                            }
-                        }
-                    }
-                    expected[(o * oh + y) * ow + x] = sum
-                }
-            }
-        }
+        let expected = Self.definition(weight: weight, bias: convBias, input: input, height: shape.height, width: shape.width,
+                                       stride: 1, top: top, left: left, outputHeight: oh, outputWidth: ow)
         let previous = ComputeThreads.count
         ComputeThreads.set(threads)
         defer { ComputeThreads.set(previous) }
@@ -74,6 +56,35 @@ struct WinogradConvolutionTests {
         let fusedExpected = zip(expected, residual).map { max($0 + Double($1), 0) }
         #expect(Self.relativeError(fused.values, fusedExpected) <= 1e-5)
         #expect(fused.values.filter { $0 == 0 }.count == fusedExpected.filter { $0 == 0 }.count)
+    }
+
+    /// Σ over channels and kernel offsets, in double, zero outside the image, on
+    /// channels-last maps: input `[height, width, in]`, output `[oh, ow, out]`; `weight` in
+    /// PyTorch's `[out, in, k, k]` (`[out, 1, k, k]` with `depthwise`).
+    static func definition(weight: Tensor, bias: Tensor, input: [Float], height: Int, width: Int, stride: Int,
+                           top: Int, left: Int, outputHeight oh: Int, outputWidth ow: Int, depthwise: Bool = false) -> [Double] {
+        let out = weight.shape[0], k = weight.shape[2]
+        let cin = depthwise ? out : weight.shape[1]
+        var expected = [Double](repeating: 0, count: out * oh * ow)
+        for o in 0..<out {
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    var sum = Double(bias.scalars[o])
+                    for c in depthwise ? o..<(o + 1) : 0..<cin {
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let iy = y * stride + ky - top, ix = x * stride + kx - left
+                                guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
+                                let filter = depthwise ? (o * k + ky) * k + kx : ((o * cin + c) * k + ky) * k + kx
+                                sum += Double(weight.scalars[filter]) * Double(input[(iy * width + ix) * cin + c])
+                            }
+                        }
+                    }
+                    expected[(y * ow + x) * out + o] = sum
+                }
+            }
+        }
+        return expected
     }
 
     static func relativeError(_ got: [Float], _ want: [Double]) -> Double {

@@ -1,61 +1,65 @@
 import Testing
 @testable import Tensors
 
-/// The packed-weight kernel against a naive triple loop in Double: shapes around its 6×16
-/// block (one short, exact, one over), depths of one and several passes, a column block of B and C inside wider matrices,
-/// each epilogue, one and two threads.
+/// The convolution kernel against a naive loop in Double: shapes around its 6×16 block (one
+/// short, exact, one over), depths of one and several channel blocks, rows of A and C inside
+/// wider matrices, each epilogue, one and two threads; then rows found through a table with
+/// several segments and zero rows, as a padded convolution has them.
 struct PackedGEMMTests {
     struct Case: Sendable, CustomTestStringConvertible {
-        let m, k, n: Int
-        var testDescription: String { "\(m)×\(k) · \(k)×\(n)" }
+        let rows, depth, columns: Int
+        var testDescription: String { "\(rows)×\(depth) · \(depth)×\(columns)" }
     }
 
-    static let cases = [Case(m: 1, k: 1, n: 1), Case(m: 5, k: 3, n: 15), Case(m: 6, k: 64, n: 16), Case(m: 7, k: 9, n: 17),
-                        Case(m: 13, k: 40, n: 33), Case(m: 130, k: 31, n: 49),
-                        // Large enough for two threads: split by column panels, then by row groups.
-                        Case(m: 64, k: 147, n: 200), Case(m: 300, k: 100, n: 40),
-                        // Deeper than one depth block (256 steps): partial sums kept in C.
-                        Case(m: 13, k: 600, n: 21)]
+    static let cases = [Case(rows: 1, depth: 1, columns: 1), Case(rows: 5, depth: 3, columns: 15), Case(rows: 6, depth: 64, columns: 16),
+                        Case(rows: 7, depth: 9, columns: 17), Case(rows: 13, depth: 40, columns: 33), Case(rows: 130, depth: 31, columns: 49),
+                        // Large enough for two threads: split by row groups, then by column panels.
+                        Case(rows: 200, depth: 147, columns: 64), Case(rows: 40, depth: 100, columns: 300),
+                        // Many row groups (the order that keeps a group in L1 while panels pass).
+                        Case(rows: 1500, depth: 80, columns: 40),
+                        // Deeper than one channel block (256 steps): partial sums kept in C.
+                        Case(rows: 21, depth: 600, columns: 13)]
 
     @Test(arguments: cases, [1, 2])
     func matchesNaiveWithEveryEpilogue(_ shape: Case, threads: Int) {
         let previous = ComputeThreads.count
         ComputeThreads.set(threads)
         defer { ComputeThreads.set(previous) }
-        let a = GEMMTests.matrix(shape.m, shape.k, seed: 3)
-        // B and C live in wider matrices (3 spare columns) to check the leading dimensions.
-        let (ldb, ldc) = (shape.n + 3, shape.n + 3)
-        let wideB = GEMMTests.matrix(shape.k, ldb, seed: 4)
-        let b = Tensor(shape: [shape.k, shape.n], scalars: (0..<(shape.k * shape.n)).map { wideB.scalars[$0 / shape.n * ldb + $0 % shape.n] })
+        // A and C live in wider matrices (3 spare columns) to check the strides.
+        let (lda, ldc) = (shape.depth + 3, shape.columns + 3)
+        let wideA = GEMMTests.matrix(shape.rows, lda, seed: 3)
+        let a = Tensor(shape: [shape.rows, shape.depth],
+                       scalars: (0..<(shape.rows * shape.depth)).map { wideA.scalars[$0 / shape.depth * lda + $0 % shape.depth] })
+        let b = GEMMTests.matrix(shape.depth, shape.columns, seed: 4)
         let product = GEMMTests.naive(a, b)
-        let bias = (0..<shape.m).map { Float($0 % 7) - 3 }
-        let residual = GEMMTests.matrix(shape.m, ldc, seed: 5)
-        let packed = PackedMatrix(a)
+        let bias = (0..<shape.columns).map { Float($0 % 7) - 3 }
+        let residual = GEMMTests.matrix(shape.rows, ldc, seed: 5)
+        let packed = PackedWeights(b)
+        let table = RowTable.contiguous(rows: shape.rows, stride: lda)
         for activation in [GEMM.Epilogue.Activation.none, .relu, .relu6] {
             for withBias in [false, true] {
                 for withResidual in [false, true] {
-                    var c = [Float](repeating: -99, count: shape.m * ldc)
-                    wideB.scalars.withUnsafeBufferPointer { bp in
+                    var c = [Float](repeating: -99, count: shape.rows * ldc)
+                    wideA.scalars.withUnsafeBufferPointer { ap in
                         bias.withUnsafeBufferPointer { biasPointer in
                             residual.scalars.withUnsafeBufferPointer { rp in
                                 c.withUnsafeMutableBufferPointer { cp in
-                                    let epilogue = GEMM.Epilogue(bias: withBias ? .perRow(biasPointer.baseAddress!) : .none,
+                                    let epilogue = GEMM.Epilogue(bias: withBias ? .perColumn(biasPointer.baseAddress!) : .none,
                                                                  residual: withResidual ? rp.baseAddress! : nil, activation: activation)
-                                    PackedGEMM.multiply(packed, b: bp.baseAddress!, ldb: ldb, n: shape.n, c: cp.baseAddress!,
-                                                        ldc: ldc, epilogue: epilogue)
+                                    PackedGEMM.multiply(packed, a: ap.baseAddress!, rows: table, c: cp.baseAddress!, ldc: ldc, epilogue: epilogue)
                                 }
                             }
                         }
                     }
                     var worst = 0.0
-                    for i in 0..<shape.m {
+                    for i in 0..<shape.rows {
                         for j in 0..<ldc {
-                            guard j < shape.n else {
+                            guard j < shape.columns else {
                                 #expect(c[i * ldc + j] == -99, "column \(j) is outside C's block and must stay untouched")
                                 continue
                             }
-                            var want = product[i * shape.n + j]
-                            if withBias { want += Double(bias[i]) }
+                            var want = product[i * shape.columns + j]
+                            if withBias { want += Double(bias[j]) }
                             if withResidual { want += Double(residual.scalars[i * ldc + j]) }
                             switch activation {
                             case .relu: want = max(want, 0)
@@ -71,44 +75,51 @@ struct PackedGEMMTests {
         }
     }
 
-    @Test func packingPadsTheLastGroupWithZeroRows() {
-        let a = Tensor(shape: [7, 2], scalars: (1...14).map(Float.init))
-        let packed = PackedMatrix(a)
-        #expect(packed.groups == 2)
-        // Group 0, step 0: column 0 of rows 0–5; group 1, step 1: row 6's column 1, then zeros.
-        #expect(Array(packed.storage[0..<6]) == [1, 3, 5, 7, 9, 11])
-        #expect(Array(packed.storage[18..<24]) == [14, 0, 0, 0, 0, 0])
-    }
-}
-
-extension PackedGEMMTests {
-    /// B handed over already in panels, laid out as the documentation says, gives exactly
-    /// the product of B packed by the kernel itself.
-    @Test(arguments: [(7, 9, 17), (13, 300, 40), (64, 147, 200)], [1, 2])
-    func prepackedPanelsGiveTheSameProduct(shape: (Int, Int, Int), threads: Int) {
+    /// Rows through a table: each output row sums, over the segments, `channels` values from
+    /// wherever the table points (a shuffled pixel of a map), or nothing where it says zeros.
+    @Test(arguments: [(13, 3, 5, 20), (50, 9, 64, 33), (7, 7, 21, 64), (100, 9, 40, 16)], [1, 2])
+    func segmentsReadTheRowsTheTableNames(shape: (rows: Int, segments: Int, channels: Int, columns: Int), threads: Int) {
         let previous = ComputeThreads.count
         ComputeThreads.set(threads)
         defer { ComputeThreads.set(previous) }
-        let (m, k, n) = shape
-        let a = PackedMatrix(GEMMTests.matrix(m, k, seed: 6))
-        let b = GEMMTests.matrix(k, n, seed: 7)
-        let panelCount = (n + 15) / 16
-        var panels = [Float](repeating: 0, count: panelCount * k * 16)
-        for step in 0..<k {
-            for column in 0..<n { panels[(column / 16) * k * 16 + step * 16 + column % 16] = b.scalars[step * n + column] }
+        let (rows, segments, channels, columns) = shape
+        let pixels = 37
+        let map = GEMMTests.matrix(pixels, channels, seed: 8)
+        let weights = GEMMTests.matrix(segments * channels, columns, seed: 9)
+        // Pixel (r·5 + s·11) mod 37, and zeros on every seventh (row, segment).
+        let source = { (r: Int, s: Int) -> Int? in (r + 2 * s) % 7 == 0 ? nil : (r * 5 + s * 11) % pixels }
+        let table = RowTable(rows: rows, segments: segments) { r, s in source(r, s).map { $0 * channels } }
+        var c = [Float](repeating: 0, count: rows * columns)
+        let packed = PackedWeights(weights.scalars, segments: segments, channels: channels, columns: columns)
+        #expect(packed.channelBlocks == max(1, (segments * channels + 255) / 256))
+        map.scalars.withUnsafeBufferPointer { a in
+            c.withUnsafeMutableBufferPointer { PackedGEMM.multiply(packed, a: a.baseAddress!, rows: table, c: $0.baseAddress!) }
         }
-        let bias = (0..<m).map { Float($0) / 3 }
-        var fromB = [Float](repeating: 0, count: m * n), fromPanels = fromB
-        bias.withUnsafeBufferPointer { biasPointer in
-            let epilogue = GEMM.Epilogue(bias: .perRow(biasPointer.baseAddress!), activation: .relu)
-            b.scalars.withUnsafeBufferPointer { bp in
-                fromB.withUnsafeMutableBufferPointer { PackedGEMM.multiply(a, b: bp.baseAddress!, n: n, c: $0.baseAddress!, epilogue: epilogue) }
-            }
-            panels.withUnsafeBufferPointer { pp in
-                fromPanels.withUnsafeMutableBufferPointer { PackedGEMM.multiply(a, panels: pp.baseAddress!, n: n, c: $0.baseAddress!, epilogue: epilogue) }
+        var worst = 0.0
+        for r in 0..<rows {
+            for o in 0..<columns {
+                var want = 0.0
+                for s in 0..<segments {
+                    guard let pixel = source(r, s) else { continue }
+                    for ch in 0..<channels { want += Double(map[pixel, ch]) * Double(weights[s * channels + ch, o]) }
+                }
+                worst = max(worst, abs(Double(c[r * columns + o]) - want) / max(1, abs(want)))
             }
         }
-        #expect(fromB == fromPanels)
-        #expect(fromB.contains { $0 > 0 })
+        #expect(worst <= 1e-5)
+    }
+
+    @Test func packingFollowsTheDocumentedLayout() {
+        // 2 segments of 3 channels, 17 columns: two panels, the second holding column 16 and zeros.
+        let values = (0..<(6 * 17)).map(Float.init)
+        let packed = PackedWeights(values, segments: 2, channels: 3, columns: 17)
+        #expect(packed.panels == 2 && packed.channelBlocks == 1)
+        // Panel 0, segment 0, channel 0: row 0's columns 0–15.
+        #expect(Array(packed.storage[0..<16]) == (0..<16).map(Float.init))
+        // Panel 0, segment 1, channel 2 (row 5): the panel's sixth row of 16.
+        #expect(Array(packed.storage[(5 * 16)..<(6 * 16)]) == (85..<101).map(Float.init))
+        // Panel 1, segment 0, channel 1 (row 1): column 16, then zeros.
+        let second = packed.offset(block: 0, panel: 1)
+        #expect(Array(packed.storage[(second + 16)..<(second + 32)]) == [33] + [Float](repeating: 0, count: 15))
     }
 }

@@ -1,0 +1,76 @@
+/// The right operand of `PackedGEMM`: a convolution's weights, packed once when the model
+/// loads into the order the kernel reads them.
+///
+/// The matrix is `depth × columns` (depth = input side, columns = output channels), its
+/// depth made of `segments` runs of `channels` values: a k×k convolution's kernel offsets,
+/// each over the input channels, so that the row of the feature map a segment multiplies
+/// can change from one segment to the next (see `RowTable`). Columns are cut into 16-wide
+/// panels (the kernel's two eight-lane vectors), the last one padded with zeros; the
+/// channels into blocks whose panel slice fits in L1 beside the feature-map rows it meets.
+///
+/// Storage: channel block after channel block; within one, panel after panel; within a
+/// panel, segment after segment, each `block length × 16` values, channel by channel. A
+/// product reads each (block, panel) slice front to back.
+public struct PackedWeights: Sendable {
+    public let segments: Int
+    public let channels: Int
+    public let columns: Int
+    /// Channels per block (the last block may be shorter).
+    public let channelBlock: Int
+    let storage: [Float]
+
+    static let panelWidth = 16
+    /// Depth steps of one (block, panel) slice: 16 KB, half of L1.
+    static let blockSteps = 256
+
+    public var depth: Int { segments * channels }
+    public var panels: Int { (columns + Self.panelWidth - 1) / Self.panelWidth }
+    public var channelBlocks: Int { (channels + channelBlock - 1) / channelBlock }
+
+    /// `values`: row-major `depth × columns`, row `s · channels + c` holding segment s's
+    /// channel c.
+    public init(_ values: UnsafePointer<Float>, segments: Int, channels: Int, columns: Int) {
+        precondition(segments > 0 && channels > 0 && columns > 0)
+        self.segments = segments
+        self.channels = channels
+        self.columns = columns
+        // As few blocks as keep a slice within `blockSteps`, of equal length.
+        let blocks = max(1, (segments * channels + Self.blockSteps - 1) / Self.blockSteps)
+        let channelBlock = (channels + blocks - 1) / blocks
+        self.channelBlock = channelBlock
+        let width = Self.panelWidth, panels = (columns + width - 1) / width
+        var storage = [Float](repeating: 0, count: panels * segments * channels * width)
+        storage.withUnsafeMutableBufferPointer { packed in
+            for start in stride(from: 0, to: channels, by: channelBlock) {
+                let length = min(channelBlock, channels - start)
+                for panel in 0..<panels {
+                    let slice = (segments * start * panels + panel * segments * length) * width
+                    let first = panel * width, count = min(width, columns - first)
+                    for s in 0..<segments {
+                        for c in 0..<length {
+                            let source = values + (s * channels + start + c) * columns + first
+                            let target = slice + (s * length + c) * width
+                            for x in 0..<count { packed[target + x] = source[x] }
+                        }
+                    }
+                }
+            }
+        }
+        self.storage = storage
+    }
+
+    /// A rank-2 tensor `[depth, columns]` of one segment.
+    public init(_ matrix: Tensor) {
+        precondition(matrix.rank == 2, "PackedWeights needs a matrix, got shape \(matrix.shape)")
+        self = matrix.scalars.withUnsafeBufferPointer {
+            PackedWeights($0.baseAddress!, segments: 1, channels: matrix.shape[0], columns: matrix.shape[1])
+        }
+    }
+
+    /// Where the slice of channel block `block` and panel `panel` begins in `storage`.
+    @inline(__always)
+    func offset(block: Int, panel: Int) -> Int {
+        let start = block * channelBlock, length = min(channelBlock, channels - start)
+        return (segments * start * panels + panel * segments * length) * Self.panelWidth
+    }
+}
