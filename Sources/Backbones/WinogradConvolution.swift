@@ -1,4 +1,5 @@
 import Tensors
+import Foundation
 
 /// Winograd's minimal filtering F(2×2, 3×3) for dense 3×3 stride-1 convolutions, on
 /// channels-last maps.
@@ -62,43 +63,101 @@ struct WinogradConvolution: Sendable {
                top: Int, left: Int, bias: [Float], activation: GEMM.Epilogue.Activation,
                residual: [Float]?, output: inout [Float]) {
         let tiles = TileGrid(outputHeight: oh, outputWidth: ow)
-        let (cin, cout) = (inChannels, outChannels)
-        let inputPlane = Self.planeStride(tiles.count * cin), productPlane = Self.planeStride(tiles.count * cout)
-        var transformedInput = [Float](unsafeUninitializedCapacity: 16 * inputPlane) { _, n in n = 16 * inputPlane }
-        var products = [Float](unsafeUninitializedCapacity: 16 * productPlane) { _, n in n = 16 * productPlane }
         input.withUnsafeBufferPointer { source in
-            transformedInput.withUnsafeMutableBufferPointer { target in
-                transformInput(source.baseAddress!, height, width, tiles, top, left, target.baseAddress!, inputPlane)
-            }
-        }
-        // The 16 products are independent: one per thread at a time, each on one core.
-        let rows = RowTable.contiguous(rows: tiles.count, stride: cin)
-        transformedInput.withUnsafeBufferPointer { v in
-            products.withUnsafeMutableBufferPointer { m in
-                nonisolated(unsafe) let (v, m) = (v.baseAddress!, m.baseAddress!)
-                ComputeThreads.parallelFor(16) { positions in
-                    for xi in positions {
-                        PackedGEMM.multiply(transformedWeight[xi], a: v + xi * inputPlane, rows: rows,
-                                            c: m + xi * productPlane, parallel: false)
-                    }
-                }
-            }
-        }
-        products.withUnsafeBufferPointer { m in
             bias.withUnsafeBufferPointer { b in
                 output.withUnsafeMutableBufferPointer { out in
+                    let map = Map(source: source.baseAddress!, height: height, width: width, top: top, left: left,
+                                  output: out.baseAddress!, outputHeight: oh, outputWidth: ow, bias: b.baseAddress!,
+                                  activation: activation, tiles: tiles)
                     if let residual {
                         residual.withUnsafeBufferPointer { r in
-                            transformOutput(m.baseAddress!, productPlane, tiles, oh, ow, b.baseAddress!, r.baseAddress,
-                                            activation, out.baseAddress!)
+                            var map = map
+                            map.residual = r.baseAddress!
+                            run(map)
                         }
                     } else {
-                        transformOutput(m.baseAddress!, productPlane, tiles, oh, ow, b.baseAddress!, nil,
-                                        activation, out.baseAddress!)
+                        run(map)
                     }
                 }
             }
         }
+    }
+
+    /// Where a convolution reads and writes, for the transforms.
+    struct Map: @unchecked Sendable {
+        let source: UnsafePointer<Float>
+        let height: Int, width: Int, top: Int, left: Int
+        let output: UnsafeMutablePointer<Float>
+        let outputHeight: Int, outputWidth: Int
+        let bias: UnsafePointer<Float>
+        let activation: GEMM.Epilogue.Activation
+        let tiles: TileGrid
+        var residual: UnsafePointer<Float>?
+    }
+
+    /// Transformed filters up to this size stay in L2 beside a block of tiles. Then the
+    /// tiles go block by block, each transformed, multiplied and transformed back while its
+    /// V and M (16 rows per tile) are still in L2, a block per thread at a time; the 56×56
+    /// layers of a ResNet (64 channels) otherwise wrote and reread 13 MB per convolution.
+    /// Larger filters (the deep layers, few tiles) are read once for all tiles instead.
+    static let fusedWeightBytes = 512 * 1024
+    /// Bytes of V and M for one block of tiles.
+    static let blockBytes = 384 * 1024
+
+    private func run(_ map: Map) {
+        let (cin, cout) = (inChannels, outChannels)
+        let count = map.tiles.count
+        if 16 * cin * cout * 4 <= Self.fusedWeightBytes {
+            let perTile = 16 * (cin + cout) * 4
+            let blockTiles = max(6, Self.blockBytes / perTile / 6 * 6)
+            let blocks = (count + blockTiles - 1) / blockTiles
+            ComputeThreads.parallelFor(blocks) { range in
+                let inputPlane = Self.planeStride(blockTiles * cin), productPlane = Self.planeStride(blockTiles * cout)
+                var v = [Float](unsafeUninitializedCapacity: 16 * inputPlane) { _, n in n = 16 * inputPlane }
+                var m = [Float](unsafeUninitializedCapacity: 16 * productPlane) { _, n in n = 16 * productPlane }
+                v.withUnsafeMutableBufferPointer { v in
+                    m.withUnsafeMutableBufferPointer { m in
+                        for block in range {
+                            let first = block * blockTiles, tiles = first..<min(count, first + blockTiles)
+                            transformInput(map, tiles, v.baseAddress!, inputPlane)
+                            multiply(v.baseAddress!, inputPlane, tiles.count, m.baseAddress!, productPlane, parallel: false)
+                            transformOutput(map, tiles, m.baseAddress!, productPlane)
+                        }
+                    }
+                }
+            }
+        } else {
+            let inputPlane = Self.planeStride(count * cin), productPlane = Self.planeStride(count * cout)
+            var v = [Float](unsafeUninitializedCapacity: 16 * inputPlane) { _, n in n = 16 * inputPlane }
+            var m = [Float](unsafeUninitializedCapacity: 16 * productPlane) { _, n in n = 16 * productPlane }
+            v.withUnsafeMutableBufferPointer { vBuffer in
+                m.withUnsafeMutableBufferPointer { mBuffer in
+                    nonisolated(unsafe) let (v, m) = (vBuffer.baseAddress!, mBuffer.baseAddress!)
+                    let tileRows = map.tiles.wide
+                    ComputeThreads.parallelFor(map.tiles.high, minimumPerThread: max(1, 16384 / max(1, tileRows * cin * 16))) { rows in
+                        transformInput(map, rows.lowerBound * tileRows..<rows.upperBound * tileRows, v + rows.lowerBound * tileRows * cin, inputPlane)
+                    }
+                    multiply(v, inputPlane, count, m, productPlane, parallel: true)
+                    ComputeThreads.parallelFor(map.tiles.high, minimumPerThread: max(1, 16384 / max(1, tileRows * cout * 16))) { rows in
+                        transformOutput(map, rows.lowerBound * tileRows..<rows.upperBound * tileRows, m + rows.lowerBound * tileRows * cout, productPlane)
+                    }
+                }
+            }
+        }
+    }
+
+    /// M_ξ = V_ξ · U_ξ for the 16 positions over `tiles` rows; with `parallel`, one position
+    /// per thread at a time (they are independent), each on one core.
+    private func multiply(_ v: UnsafePointer<Float>, _ inputPlane: Int, _ tiles: Int,
+                          _ m: UnsafeMutablePointer<Float>, _ productPlane: Int, parallel: Bool) {
+        let rows = RowTable.contiguous(rows: tiles, stride: inChannels)
+        nonisolated(unsafe) let (v, m) = (v, m)
+        let products = { (positions: Range<Int>) in
+            for xi in positions {
+                PackedGEMM.multiply(transformedWeight[xi], a: v + xi * inputPlane, rows: rows, c: m + xi * productPlane, parallel: false)
+            }
+        }
+        if parallel { ComputeThreads.parallelFor(16, products) } else { products(0..<16) }
     }
 
     /// The 2×2 output tiles covering an output map.
@@ -139,99 +198,89 @@ struct WinogradConvolution: Sendable {
         }
     }
 
-    /// V = Bᵀ d B for every tile, eight channels at a time: V_ξ's row t (planes `plane`
-    /// apart) holds tile t's position ξ for every channel. Input pixels outside the map
-    /// read a row of zeros. Rows of tiles are split across threads.
-    private func transformInput(_ source: UnsafePointer<Float>, _ height: Int, _ width: Int, _ tiles: TileGrid,
-                                _ top: Int, _ left: Int, _ target: UnsafeMutablePointer<Float>, _ plane: Int) {
-        let cin = inChannels
-        nonisolated(unsafe) let (source, target) = (source, target)
-        ComputeThreads.parallelFor(tiles.high, minimumPerThread: max(1, 16384 / max(1, tiles.wide * cin * 16))) { tileRows in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: cin) { zeroBuffer in
-                let zeros = zeroBuffer.baseAddress!
-                zeros.initialize(repeating: 0, count: cin)
-                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { pixelBuffer in
-                    let pixels = pixelBuffer.baseAddress!
-                    for ty in tileRows {
-                        for tx in 0..<tiles.wide {
-                            for i in 0..<4 {
-                                let y = 2 * ty + i - top
-                                for j in 0..<4 {
-                                    let x = 2 * tx + j - left
-                                    pixels[i * 4 + j] = y >= 0 && y < height && x >= 0 && x < width
-                                        ? source + (y * width + x) * cin : UnsafePointer(zeros)
-                                }
-                            }
-                            let out = target + (ty * tiles.wide + tx) * cin
-                            var c = 0
-                            while c < cin {
-                                let lanes = min(8, cin - c)
-                                @inline(__always) func d(_ i: Int, _ j: Int) -> SIMD8<Float> { Self.load(pixels[i * 4 + j] + c, lanes) }
-                                // Bᵀ d: rows (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃), column by column.
-                                @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                                    let (d0, d1, d2, d3) = (d(0, j), d(1, j), d(2, j), d(3, j))
-                                    return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-                                }
-                                let (k0, k1, k2, k3) = (column(0), column(1), column(2), column(3))
-                                // (Bᵀ d) B: the same across each row's columns, giving V's row i.
-                                @inline(__always) func storeRow(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
-                                                                _ r3: SIMD8<Float>, _ i: Int) {
-                                    Self.store(r0 - r2, out + (i * 4) * plane + c, lanes)
-                                    Self.store(r1 + r2, out + (i * 4 + 1) * plane + c, lanes)
-                                    Self.store(r2 - r1, out + (i * 4 + 2) * plane + c, lanes)
-                                    Self.store(r1 - r3, out + (i * 4 + 3) * plane + c, lanes)
-                                }
-                                storeRow(k0.0, k1.0, k2.0, k3.0, 0)
-                                storeRow(k0.1, k1.1, k2.1, k3.1, 1)
-                                storeRow(k0.2, k1.2, k2.2, k3.2, 2)
-                                storeRow(k0.3, k1.3, k2.3, k3.3, 3)
-                                c += lanes
-                            }
+    /// V = Bᵀ d B for `tiles`, eight channels at a time: V_ξ's row t (planes `plane` apart,
+    /// counted from the range's first tile) holds tile t's position ξ for every channel.
+    /// Input pixels outside the map read a row of zeros.
+    private func transformInput(_ map: Map, _ tiles: Range<Int>, _ target: UnsafeMutablePointer<Float>, _ plane: Int) {
+        let cin = inChannels, (height, width, source) = (map.height, map.width, map.source)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: cin) { zeroBuffer in
+            let zeros = zeroBuffer.baseAddress!
+            zeros.initialize(repeating: 0, count: cin)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { pixelBuffer in
+                let pixels = pixelBuffer.baseAddress!
+                for tile in tiles {
+                    let (ty, tx) = (tile / map.tiles.wide, tile % map.tiles.wide)
+                    for i in 0..<4 {
+                        let y = 2 * ty + i - map.top
+                        for j in 0..<4 {
+                            let x = 2 * tx + j - map.left
+                            pixels[i * 4 + j] = y >= 0 && y < height && x >= 0 && x < width
+                                ? source + (y * width + x) * cin : UnsafePointer(zeros)
                         }
+                    }
+                    let out = target + (tile - tiles.lowerBound) * cin
+                    var c = 0
+                    while c < cin {
+                        let lanes = min(8, cin - c)
+                        @inline(__always) func d(_ i: Int, _ j: Int) -> SIMD8<Float> { Self.load(pixels[i * 4 + j] + c, lanes) }
+                        // Bᵀ d: rows (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃), column by column.
+                        @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                            let (d0, d1, d2, d3) = (d(0, j), d(1, j), d(2, j), d(3, j))
+                            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+                        }
+                        let (k0, k1, k2, k3) = (column(0), column(1), column(2), column(3))
+                        // (Bᵀ d) B: the same across each row's columns, giving V's row i.
+                        @inline(__always) func storeRow(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
+                                                        _ r3: SIMD8<Float>, _ i: Int) {
+                            Self.store(r0 - r2, out + (i * 4) * plane + c, lanes)
+                            Self.store(r1 + r2, out + (i * 4 + 1) * plane + c, lanes)
+                            Self.store(r2 - r1, out + (i * 4 + 2) * plane + c, lanes)
+                            Self.store(r1 - r3, out + (i * 4 + 3) * plane + c, lanes)
+                        }
+                        storeRow(k0.0, k1.0, k2.0, k3.0, 0)
+                        storeRow(k0.1, k1.1, k2.1, k3.1, 1)
+                        storeRow(k0.2, k1.2, k2.2, k3.2, 2)
+                        storeRow(k0.3, k1.3, k2.3, k3.3, 3)
+                        c += lanes
                     }
                 }
             }
         }
     }
 
-    /// Y = Aᵀ M A for every tile, eight output channels at a time, plus bias and residual,
-    /// then the activation; the odd last row or column of an odd-sized output is dropped.
-    private func transformOutput(_ products: UnsafePointer<Float>, _ plane: Int, _ tiles: TileGrid,
-                                 _ oh: Int, _ ow: Int, _ bias: UnsafePointer<Float>, _ residual: UnsafePointer<Float>?,
-                                 _ activation: GEMM.Epilogue.Activation, _ output: UnsafeMutablePointer<Float>) {
-        let cout = outChannels
-        nonisolated(unsafe) let (products, bias, residual, output) = (products, bias, residual, output)
-        ComputeThreads.parallelFor(tiles.high, minimumPerThread: max(1, 16384 / max(1, tiles.wide * cout * 16))) { tileRows in
-            for ty in tileRows {
-                for tx in 0..<tiles.wide {
-                    let m = products + (ty * tiles.wide + tx) * cout
-                    let (y, x) = (2 * ty, 2 * tx)
-                    var o = 0
-                    while o < cout {
-                        let lanes = min(8, cout - o)
-                        @inline(__always) func load(_ xi: Int) -> SIMD8<Float> { Self.load(m + xi * plane + o, lanes) }
-                        // Aᵀ M: rows (m₀ + m₁ + m₂, m₁ − m₂ − m₃), for each column j.
-                        @inline(__always) func column(_ j: Int) -> (upper: SIMD8<Float>, lower: SIMD8<Float>) {
-                            let (m0, m1, m2, m3) = (load(j), load(4 + j), load(8 + j), load(12 + j))
-                            return (m0 + m1 + m2, m1 - m2 - m3)
-                        }
-                        let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
-                        let offset = Self.load(bias + o, lanes)
-                        @inline(__always) func write(_ value: SIMD8<Float>, _ dy: Int, _ dx: Int) {
-                            guard y + dy < oh, x + dx < ow else { return }
-                            let pixel = ((y + dy) * ow + x + dx) * cout + o
-                            var value = value + offset
-                            if let residual { value += Self.load(residual + pixel, lanes) }
-                            Self.store(activation.apply(value), output + pixel, lanes)
-                        }
-                        // (Aᵀ M) A: the same across the columns.
-                        write(c0.upper + c1.upper + c2.upper, 0, 0)
-                        write(c1.upper - c2.upper - c3.upper, 0, 1)
-                        write(c0.lower + c1.lower + c2.lower, 1, 0)
-                        write(c1.lower - c2.lower - c3.lower, 1, 1)
-                        o += lanes
-                    }
+    /// Y = Aᵀ M A for `tiles` (M's rows counted from the range's first tile), eight output
+    /// channels at a time, plus bias and residual, then the activation; the odd last row or
+    /// column of an odd-sized output is dropped.
+    private func transformOutput(_ map: Map, _ tiles: Range<Int>, _ products: UnsafePointer<Float>, _ plane: Int) {
+        let cout = outChannels, (oh, ow) = (map.outputHeight, map.outputWidth)
+        let (bias, residual, output, activation) = (map.bias, map.residual, map.output, map.activation)
+        for tile in tiles {
+            let m = products + (tile - tiles.lowerBound) * cout
+            let (y, x) = (2 * (tile / map.tiles.wide), 2 * (tile % map.tiles.wide))
+            var o = 0
+            while o < cout {
+                let lanes = min(8, cout - o)
+                @inline(__always) func load(_ xi: Int) -> SIMD8<Float> { Self.load(m + xi * plane + o, lanes) }
+                // Aᵀ M: rows (m₀ + m₁ + m₂, m₁ − m₂ − m₃), for each column j.
+                @inline(__always) func column(_ j: Int) -> (upper: SIMD8<Float>, lower: SIMD8<Float>) {
+                    let (m0, m1, m2, m3) = (load(j), load(4 + j), load(8 + j), load(12 + j))
+                    return (m0 + m1 + m2, m1 - m2 - m3)
                 }
+                let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
+                let offset = Self.load(bias + o, lanes)
+                @inline(__always) func write(_ value: SIMD8<Float>, _ dy: Int, _ dx: Int) {
+                    guard y + dy < oh, x + dx < ow else { return }
+                    let pixel = ((y + dy) * ow + x + dx) * cout + o
+                    var value = value + offset
+                    if let residual { value += Self.load(residual + pixel, lanes) }
+                    Self.store(activation.apply(value), output + pixel, lanes)
+                }
+                // (Aᵀ M) A: the same across the columns.
+                write(c0.upper + c1.upper + c2.upper, 0, 0)
+                write(c1.upper - c2.upper - c3.upper, 0, 1)
+                write(c0.lower + c1.lower + c2.lower, 1, 0)
+                write(c1.lower - c2.lower - c3.lower, 1, 1)
+                o += lanes
             }
         }
     }

@@ -4,9 +4,9 @@ import Testing
 import TestSupport
 
 /// The Winograd path of 3×3 stride-1 convolutions against the convolution's definition,
-/// summed in double by a plain loop here, on channels-last maps: odd and even sizes (a half-used last tile), rows
-/// shorter and longer than one group of 8 tiles,
-/// every padding, residual and activation, one and two threads.
+/// summed in double by a plain loop here, on channels-last maps: odd and even sizes (a
+/// half-used last tile), channel counts that are not multiples of 8, every padding,
+/// residual and activation, tiles taken block by block and all at once, one and two threads.
 struct WinogradConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let inChannels, outChannels, height, width: Int
@@ -22,10 +22,14 @@ struct WinogradConvolutionTests {
         Case(inChannels: 4, outChannels: 6, height: 5, width: 6, padding: .symmetric(2)),
         Case(inChannels: 7, outChannels: 5, height: 9, width: 4, padding: .same),
         Case(inChannels: 64, outChannels: 32, height: 14, width: 14, padding: .symmetric(1)),
-        // Rows of more than 8 tiles: whole 8-tile groups, then a partial one.
         Case(inChannels: 6, outChannels: 5, height: 11, width: 37, padding: .symmetric(1)),
         Case(inChannels: 9, outChannels: 7, height: 16, width: 32, padding: .symmetric(1)),
         Case(inChannels: 4, outChannels: 4, height: 18, width: 34, padding: .same),
+        // Tiles in several blocks (transformed, multiplied and transformed back block by
+        // block), the last one partial.
+        Case(inChannels: 64, outChannels: 32, height: 28, width: 29, padding: .symmetric(1)),
+        // Filters too large to stay in L2: every tile transformed first, then the products.
+        Case(inChannels: 96, outChannels: 100, height: 9, width: 10, padding: .symmetric(1)),
     ]
 
     @Test(arguments: cases, [1, 2])
