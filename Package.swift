@@ -34,8 +34,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
         ),
 
+        // A software prefetch for the convolution kernel, which Swift cannot spell.
+        .target(name: "CKernelSupport"),
+
         // Libraries.
-        .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernelSupport"], swiftSettings: optimized),
         .target(name: "Checkpoints", dependencies: ["Tensors"], swiftSettings: optimized),
         .target(name: "Backbones", dependencies: ["Tensors", "Checkpoints"], swiftSettings: optimized),
         .target(name: "Pooling", dependencies: ["Tensors", "CBLAS"], swiftSettings: optimized),

@@ -1,3 +1,5 @@
+import CKernelSupport
+
 /// The products of convolutions: C[pixels × out] = rows of a channels-last feature map
 /// (found through a `RowTable`) times weights packed once at load (`PackedWeights`).
 ///
@@ -20,6 +22,12 @@ public enum PackedGEMM {
     static let rowChunkBytes = 192 * 1024
     /// Bytes of weight panels kept in L2 while the row groups pass by.
     static let panelChunkBytes = 384 * 1024
+    /// How far ahead of the kernel the weights are prefetched, in floats (4 KB, 64 steps):
+    /// on the deep layers each weight panel comes from memory, read by only a few row
+    /// groups, faster than the hardware prefetchers fetch it (measured: 54 → 73 GFLOP/s on a
+    /// 7×7 stage's Winograd product, no change where the weights are in cache). Past the
+    /// end of the weights it reads nothing: a prefetch never faults.
+    static let prefetchDistance = 1024
 
     /// C (`table.rows × weights.columns`, leading dimension `ldc`) = the table's rows of `a`
     /// times the weights, then the epilogue; its bias is per column (output channel), its
@@ -146,6 +154,7 @@ public enum PackedGEMM {
             }
             let (a0, a1, a2, a3, a4, a5) = (row(0), row(1), row(2), row(3), row(4), row(5))
             for i in 0..<channels {
+                spx_prefetch(w + prefetchDistance)
                 let b0 = UnsafeRawPointer(w).loadUnaligned(as: Lanes.self)
                 let b1 = UnsafeRawPointer(w + 8).loadUnaligned(as: Lanes.self)
                 var x = Lanes(repeating: a0[i])
