@@ -78,6 +78,18 @@ public enum GEMM {
                 case .gelu: VectorMath.gelu(x)
                 }
             }
+
+            /// None, ReLU and ReLU6 as a clamp to [lower, upper], for kernels that apply
+            /// them to every block with two instructions and no branch; nil for GELU.
+            @inlinable
+            public var clampBounds: (lower: Float, upper: Float)? {
+                switch self {
+                case .none: (-.infinity, .infinity)
+                case .relu: (0, .infinity)
+                case .relu6: (0, 6)
+                case .gelu: nil
+                }
+            }
         }
 
         public var bias: Bias

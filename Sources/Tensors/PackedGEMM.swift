@@ -79,11 +79,11 @@ public enum PackedGEMM {
     /// C's blocks for `groupRange` × `panelRange`, channel block after channel block (C
     /// holds the partial sums between them; the epilogue runs with the last).
     ///
-    /// Two orders, by how much of the feature map the range covers. Few pixels (the deep
-    /// stages): all of their rows stay in L2 and each weight panel is read from memory once,
-    /// staying in L1 while every row group passes. Many pixels: a row group's values stay
-    /// in L1 while a chunk of weight panels (in L2) passes, and C is written row by row,
+    /// Weight panels go in chunks that stay in L2, and under each chunk every row group, a
+    /// group's values staying in L1 while the chunk's panels pass; C is written row by row,
     /// which the prefetchers follow (a column of blocks over hundreds of rows they did not).
+    /// When the rows of the whole range fit in L2 (few pixels: the deep stages) the chunk is
+    /// one panel, read from memory once and kept in L1 while every row group passes.
     private static func multiplyBlocks(_ weights: PackedWeights, _ packed: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>,
                                        _ rows: Int, _ a: UnsafePointer<Float>, _ zeros: UnsafePointer<Float>,
                                        _ groupRange: Range<Int>, _ panelRange: Range<Int>,
@@ -103,17 +103,11 @@ public enum PackedGEMM {
                       bias: bias.map { $0 + column }, residual: residual.map { $0 + row * ldc + column }, activation: activation)
             }
             let groupsInL2 = max(1, rowChunkBytes / (blockRows * steps * 4))
-            if groupRange.count <= groupsInL2 {
-                for p in panelRange {
-                    for g in groupRange { run(g, p) }
-                }
-            } else {
-                let panelsInL2 = max(1, panelChunkBytes / (blockColumns * steps * 4))
-                for chunkStart in stride(from: panelRange.lowerBound, to: panelRange.upperBound, by: panelsInL2) {
-                    let chunk = chunkStart..<min(panelRange.upperBound, chunkStart + panelsInL2)
-                    for g in groupRange {
-                        for p in chunk { run(g, p) }
-                    }
+            let panelsPerChunk = groupRange.count <= groupsInL2 ? 1 : max(1, panelChunkBytes / (blockColumns * steps * 4))
+            for chunkStart in stride(from: panelRange.lowerBound, to: panelRange.upperBound, by: panelsPerChunk) {
+                let chunk = chunkStart..<min(panelRange.upperBound, chunkStart + panelsPerChunk)
+                for g in groupRange {
+                    for p in chunk { run(g, p) }
                 }
             }
         }
@@ -121,7 +115,9 @@ public enum PackedGEMM {
 
     /// One 6×16 block of C over a channel block of every segment, starting from zero or
     /// (`accumulate`) from C's partial sums; with `finish`, the epilogue follows. Only the
-    /// block's `rows` × `columns` corner of C is read or written.
+    /// block's `rows` × `columns` corner of C is read or written. (Helpers are static
+    /// functions rather than nested ones: the compiler left nested ones as calls, six per
+    /// block, which cost a fifth of a 64-step product.)
     @inline(__always)
     private static func block(_ offsets: UnsafePointer<Int>, a: UnsafePointer<Float>, zeros: UnsafePointer<Float>,
                               segments: Int, channelStart: Int, channels: Int, weights: UnsafePointer<Float>,
@@ -129,30 +125,18 @@ public enum PackedGEMM {
                               accumulate: Bool, finish: Bool,
                               bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                               activation: GEMM.Epilogue.Activation) {
-        typealias Lanes = SIMD8<Float>
-        @inline(__always) func start(_ r: Int) -> (Lanes, Lanes) {
-            guard accumulate && r < rows else { return (Lanes(), Lanes()) }
-            return load(c + r * ldc)
-        }
-        @inline(__always) func load(_ source: UnsafePointer<Float>) -> (Lanes, Lanes) {
-            if columns == blockColumns {
-                return (UnsafeRawPointer(source).loadUnaligned(as: Lanes.self),
-                        UnsafeRawPointer(source + 8).loadUnaligned(as: Lanes.self))
-            }
-            var values = SIMD16<Float>()
-            for x in 0..<columns { values[x] = source[x] }
-            return (values.lowHalf, values.highHalf)
-        }
-        var (c00, c01) = start(0), (c10, c11) = start(1), (c20, c21) = start(2)
-        var (c30, c31) = start(3), (c40, c41) = start(4), (c50, c51) = start(5)
+        var (c00, c01) = accumulate && rows > 0 ? load(c, columns) : (Lanes(), Lanes())
+        var (c10, c11) = accumulate && rows > 1 ? load(c + ldc, columns) : (Lanes(), Lanes())
+        var (c20, c21) = accumulate && rows > 2 ? load(c + 2 * ldc, columns) : (Lanes(), Lanes())
+        var (c30, c31) = accumulate && rows > 3 ? load(c + 3 * ldc, columns) : (Lanes(), Lanes())
+        var (c40, c41) = accumulate && rows > 4 ? load(c + 4 * ldc, columns) : (Lanes(), Lanes())
+        var (c50, c51) = accumulate && rows > 5 ? load(c + 5 * ldc, columns) : (Lanes(), Lanes())
         var w = weights
         for s in 0..<segments {
             let group = offsets + s * blockRows
-            @inline(__always) func row(_ r: Int) -> UnsafePointer<Float> {
-                let offset = group[r]
-                return (offset == RowTable.zeros ? zeros : a + offset) + channelStart
-            }
-            let (a0, a1, a2, a3, a4, a5) = (row(0), row(1), row(2), row(3), row(4), row(5))
+            let a0 = row(group[0], a, zeros) + channelStart, a1 = row(group[1], a, zeros) + channelStart
+            let a2 = row(group[2], a, zeros) + channelStart, a3 = row(group[3], a, zeros) + channelStart
+            let a4 = row(group[4], a, zeros) + channelStart, a5 = row(group[5], a, zeros) + channelStart
             for i in 0..<channels {
                 spx_prefetch(w + prefetchDistance)
                 let b0 = UnsafeRawPointer(w).loadUnaligned(as: Lanes.self)
@@ -172,35 +156,79 @@ public enum PackedGEMM {
                 w += blockColumns
             }
         }
-        let (biasLow, biasHigh) = finish && bias != nil ? load(bias!) : (Lanes(), Lanes())
-        @inline(__always) func store(_ r: Int, _ low: Lanes, _ high: Lanes) {
-            guard r < rows else { return }
-            var low = low, high = high
-            if finish {
-                low += biasLow
-                high += biasHigh
-                if let residual {
-                    let (extraLow, extraHigh) = load(residual + r * ldc)
-                    low += extraLow
-                    high += extraHigh
-                }
+        if rows > 0 { store(c00, c01, c, columns) }
+        if rows > 1 { store(c10, c11, c + ldc, columns) }
+        if rows > 2 { store(c20, c21, c + 2 * ldc, columns) }
+        if rows > 3 { store(c30, c31, c + 3 * ldc, columns) }
+        if rows > 4 { store(c40, c41, c + 4 * ldc, columns) }
+        if rows > 5 { store(c50, c51, c + 5 * ldc, columns) }
+        if finish { finishBlock(c, ldc: ldc, rows: rows, columns: columns, bias: bias, residual: residual, activation: activation) }
+    }
+
+    /// The epilogue over a block just written (still in L1): bias, residual, then the
+    /// activation, ReLU and ReLU6 as a clamp with no branch. A pass of its own rather than
+    /// fused into the registers: the compiler kept such code as calls, six per block, and
+    /// the twelve accumulators leave it few registers.
+    @inline(never)
+    private static func finishBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+                                    bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
+                                    activation: GEMM.Epilogue.Activation) {
+        let (biasLow, biasHigh) = bias.map { load($0, columns) } ?? (Lanes(), Lanes())
+        let bounds = activation.clampBounds ?? (0, 0)
+        let (lower, upper) = (Lanes(repeating: bounds.lower), Lanes(repeating: bounds.upper))
+        let clamps = activation.clampBounds != nil
+        for r in 0..<rows {
+            let target = c + r * ldc
+            var (low, high) = load(target, columns)
+            low += biasLow
+            high += biasHigh
+            if let residual {
+                let (extraLow, extraHigh) = load(residual + r * ldc, columns)
+                low += extraLow
+                high += extraHigh
+            }
+            if clamps {
+                low = low.replacing(with: lower, where: low .< lower).replacing(with: upper, where: low .> upper)
+                high = high.replacing(with: lower, where: high .< lower).replacing(with: upper, where: high .> upper)
+            } else {
                 low = activation.apply(low)
                 high = activation.apply(high)
             }
-            let target = c + r * ldc
-            if columns == blockColumns {
-                UnsafeMutableRawPointer(target).storeBytes(of: low, as: Lanes.self)
-                UnsafeMutableRawPointer(target + 8).storeBytes(of: high, as: Lanes.self)
-            } else {
-                let values = SIMD16<Float>(lowHalf: low, highHalf: high)
-                for x in 0..<columns { target[x] = values[x] }
-            }
+            store(low, high, target, columns)
         }
-        store(0, c00, c01)
-        store(1, c10, c11)
-        store(2, c20, c21)
-        store(3, c30, c31)
-        store(4, c40, c41)
-        store(5, c50, c51)
+    }
+
+    typealias Lanes = SIMD8<Float>
+
+    /// Where a table entry points: the feature map, or the row of zeros.
+    @inline(__always)
+    private static func row(_ offset: Int, _ a: UnsafePointer<Float>, _ zeros: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        offset == RowTable.zeros ? zeros : a + offset
+    }
+
+    /// 16 values (two vectors) of a row of C, or its first `columns` with zeros after.
+    @inline(__always)
+    private static func load(_ source: UnsafePointer<Float>, _ columns: Int) -> (Lanes, Lanes) {
+        guard columns == blockColumns else { return loadPartial(source, columns) }
+        return (UnsafeRawPointer(source).loadUnaligned(as: Lanes.self), UnsafeRawPointer(source + 8).loadUnaligned(as: Lanes.self))
+    }
+
+    @inline(never)
+    private static func loadPartial(_ source: UnsafePointer<Float>, _ columns: Int) -> (Lanes, Lanes) {
+        var values = [Float](repeating: 0, count: blockColumns)
+        for x in 0..<columns { values[x] = source[x] }
+        return (Lanes(values[0..<8]), Lanes(values[8..<16]))
+    }
+
+    @inline(__always)
+    private static func store(_ low: Lanes, _ high: Lanes, _ target: UnsafeMutablePointer<Float>, _ columns: Int) {
+        guard columns == blockColumns else { return storePartial(low, high, target, columns) }
+        UnsafeMutableRawPointer(target).storeBytes(of: low, as: Lanes.self)
+        UnsafeMutableRawPointer(target + 8).storeBytes(of: high, as: Lanes.self)
+    }
+
+    @inline(never)
+    private static func storePartial(_ low: Lanes, _ high: Lanes, _ target: UnsafeMutablePointer<Float>, _ columns: Int) {
+        for x in 0..<columns { target[x] = x < 8 ? low[x] : high[x - 8] }
     }
 }
