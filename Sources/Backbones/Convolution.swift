@@ -193,7 +193,7 @@ struct Convolution: Sendable {
                     output.withUnsafeMutableBufferPointer { out in
                         nonisolated(unsafe) let (source, filters, bias, target) =
                             (sourceBuffer.baseAddress!, weightBuffer.baseAddress!, biasBuffer.baseAddress!, out.baseAddress!)
-                        ComputeThreads.parallelFor(oh, minimumPerThread: max(1, 4096 / max(1, ow * channels))) { rows in
+                        ComputeThreads.parallelFor(oh, minimumPerThread: max(1, 4096 / max(1, ow * channels)), chunksPerThread: 4) { rows in
                             for y in rows {
                                 let rowsInside = max(0, top - y * stride)..<min(k, height + top - y * stride)
                                 for x in 0..<ow {
@@ -252,7 +252,7 @@ enum FeatureMaps {
             output.withUnsafeMutableBufferPointer { targetBuffer in
                 nonisolated(unsafe) let source = sourceBuffer.baseAddress!
                 nonisolated(unsafe) let target = targetBuffer.baseAddress!
-                ComputeThreads.parallelFor(oh, minimumPerThread: max(1, 4096 / max(1, ow * channels))) { range in
+                ComputeThreads.parallelFor(oh, minimumPerThread: max(1, 4096 / max(1, ow * channels)), chunksPerThread: 4) { range in
                     for y in range {
                         let rows = max(0, 2 * y - 1)..<min(height, 2 * y + 2)
                         for x in 0..<ow {
@@ -301,3 +301,4 @@ enum FeatureMaps {
         return sums.map { $0 / Float(plane) }
     }
 }
+

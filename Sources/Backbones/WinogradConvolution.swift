@@ -111,7 +111,7 @@ struct WinogradConvolution: Sendable {
             let perTile = 16 * (cin + cout) * 4
             let blockTiles = max(6, Self.blockBytes / perTile / 6 * 6)
             let blocks = (count + blockTiles - 1) / blockTiles
-            ComputeThreads.parallelFor(blocks) { range in
+            ComputeThreads.parallelFor(blocks, chunksPerThread: 4) { range in
                 let inputPlane = Self.planeStride(blockTiles * cin), productPlane = Self.planeStride(blockTiles * cout)
                 var v = [Float](unsafeUninitializedCapacity: 16 * inputPlane) { _, n in n = 16 * inputPlane }
                 var m = [Float](unsafeUninitializedCapacity: 16 * productPlane) { _, n in n = 16 * productPlane }
@@ -134,11 +134,13 @@ struct WinogradConvolution: Sendable {
                 m.withUnsafeMutableBufferPointer { mBuffer in
                     nonisolated(unsafe) let (v, m) = (vBuffer.baseAddress!, mBuffer.baseAddress!)
                     let tileRows = map.tiles.wide
-                    ComputeThreads.parallelFor(map.tiles.high, minimumPerThread: max(1, 16384 / max(1, tileRows * cin * 16))) { rows in
+                    ComputeThreads.parallelFor(map.tiles.high, minimumPerThread: max(1, 16384 / max(1, tileRows * cin * 16)),
+                                               chunksPerThread: 4) { rows in
                         transformInput(map, rows.lowerBound * tileRows..<rows.upperBound * tileRows, v + rows.lowerBound * tileRows * cin, inputPlane)
                     }
                     multiply(v, inputPlane, count, m, productPlane, parallel: true)
-                    ComputeThreads.parallelFor(map.tiles.high, minimumPerThread: max(1, 16384 / max(1, tileRows * cout * 16))) { rows in
+                    ComputeThreads.parallelFor(map.tiles.high, minimumPerThread: max(1, 16384 / max(1, tileRows * cout * 16)),
+                                               chunksPerThread: 4) { rows in
                         transformOutput(map, rows.lowerBound * tileRows..<rows.upperBound * tileRows, m + rows.lowerBound * tileRows * cout, productPlane)
                     }
                 }
@@ -157,7 +159,7 @@ struct WinogradConvolution: Sendable {
                 PackedGEMM.multiply(transformedWeight[xi], a: v + xi * inputPlane, rows: rows, c: m + xi * productPlane, parallel: false)
             }
         }
-        if parallel { ComputeThreads.parallelFor(16, products) } else { products(0..<16) }
+        if parallel { ComputeThreads.parallelFor(16, chunksPerThread: 8, products) } else { products(0..<16) }
     }
 
     /// The 2×2 output tiles covering an output map.

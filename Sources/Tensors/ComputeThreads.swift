@@ -24,23 +24,30 @@ public enum ComputeThreads {
 
     /// Runs `body` over `0..<iterations`, split in contiguous chunks across the threads.
     /// Small jobs run inline: a dispatch costs more than a few thousand flops.
-    public static func parallelFor(_ iterations: Int, minimumPerThread: Int = 1,
+    ///
+    /// With `chunksPerThread` above 1 the range is cut finer and the threads take chunks as
+    /// they finish: on a shared machine one core is often slowed for a while (another
+    /// process, the hypervisor), and with one chunk each the other thread then waits; the
+    /// convolutions' forward pass ran 25% over its best time that way on two threads.
+    public static func parallelFor(_ iterations: Int, minimumPerThread: Int = 1, chunksPerThread: Int = 1,
                                    _ body: (Range<Int>) -> Void) {
         let workers = min(current, max(1, iterations / max(1, minimumPerThread)))
         if workers <= 1 {
             if iterations > 0 { body(0..<iterations) }
             return
         }
-        let chunk = (iterations + workers - 1) / workers
+        let chunks = min(iterations / max(1, minimumPerThread), workers * max(1, chunksPerThread))
+        let chunk = (iterations + chunks - 1) / chunks
+        let count = (iterations + chunk - 1) / chunk
         withoutActuallyEscaping(body) { body in
-            let runChunk = { (worker: Int) in
-                let start = worker * chunk
+            let runChunk = { (index: Int) in
+                let start = index * chunk
                 let end = min(iterations, start + chunk)
                 if start < end { body(start..<end) }
             }
             // Each chunk touches its own range only; callers own the memory they pass in.
-            if !pool.run(chunks: workers, runChunk) {
-                for worker in 0..<workers { runChunk(worker) }
+            if !pool.run(chunks: count, runChunk) {
+                for index in 0..<count { runChunk(index) }
             }
         }
     }

@@ -66,9 +66,9 @@ public enum PackedGEMM {
                                    c, ldc, bias0, residual, activation)
                 }
                 if threads > 1 && splitRows {
-                    ComputeThreads.parallelFor(groups) { work($0, 0..<panels) }
+                    ComputeThreads.parallelFor(groups, chunksPerThread: 4) { work($0, 0..<panels) }
                 } else if threads > 1 && panels >= 2 * threads {
-                    ComputeThreads.parallelFor(panels) { work(0..<groups, $0) }
+                    ComputeThreads.parallelFor(panels, chunksPerThread: 4) { work(0..<groups, $0) }
                 } else {
                     work(0..<groups, 0..<panels)
                 }

@@ -66,16 +66,19 @@ struct ParallelTests {
         }
     }
 
-    @Test func everyIndexRunsExactlyOnceAcrossManyJobs() {
-        // Thousands of short jobs back to back: the pattern of a forward pass, where a
-        // worker that misses or repeats a chunk would show as a wrong count.
+    /// Thousands of short jobs back to back: the pattern of a forward pass, where a worker
+    /// that misses or repeats a chunk would show as a wrong count; with one chunk per thread
+    /// and with the finer chunks that threads take as they finish, with and without a
+    /// minimum per chunk.
+    @Test(arguments: [(1, 1), (4, 1), (8, 1), (4, 5)])
+    func everyIndexRunsExactlyOnceAcrossManyJobs(chunking: (perThread: Int, minimum: Int)) {
         for iterations in [1, 2, 3, 17, 1000] {
             for _ in 0..<500 {
                 let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: iterations)
                 counts.initialize(repeating: 0)
                 defer { counts.deallocate() }
                 nonisolated(unsafe) let shared = counts
-                ComputeThreads.parallelFor(iterations) { range in
+                ComputeThreads.parallelFor(iterations, minimumPerThread: chunking.minimum, chunksPerThread: chunking.perThread) { range in
                     for i in range { shared[i] += 1 }
                 }
                 #expect(counts.allSatisfy { $0 == 1 }, "\(iterations) iterations")
