@@ -63,3 +63,25 @@ struct DenseConvolutionTests {
         #expect(WinogradConvolutionTests.relativeError(fused.values, zip(expected, residual).map { max($0 + Double($1), 0) }) <= 1e-5)
     }
 }
+
+extension DenseConvolutionTests {
+    /// A convolution keeps the row table of its last input size; inputs of other sizes in
+    /// turn must each be read through their own.
+    @Test(arguments: [(3, 7), (12, 3)])
+    func inputsOfChangingSizesEachMatchTheDefinition(shape: (inChannels: Int, kernel: Int)) {
+        var random = SeededGenerator(seed: UInt64(shape.inChannels * 17 + shape.kernel))
+        let (cin, k, out) = (shape.inChannels, shape.kernel, 8)
+        let weight = Tensor(shape: [out, cin, k, k], scalars: (0..<(out * cin * k * k)).map { _ in Float(random.uniform()) - 0.5 })
+        let bias = Tensor(shape: [out], scalars: [Float](repeating: 0.25, count: out))
+        let convolution = Convolution(weight: weight, convBias: bias, batchNorm: nil, eps: 0, stride: 2, padding: .symmetric(k / 2))
+        for (height, width) in [(13, 11), (8, 9), (13, 11), (20, 6)] {
+            let input = (0..<(cin * height * width)).map { _ in Float(random.uniform()) }
+            let oh = convolution.outputSize(height), ow = convolution.outputSize(width)
+            let expected = WinogradConvolutionTests.definition(
+                weight: weight, bias: bias, input: input, height: height, width: width, stride: 2,
+                top: k / 2, left: k / 2, outputHeight: oh, outputWidth: ow)
+            let got = convolution.apply(input, height: height, width: width)
+            #expect(WinogradConvolutionTests.relativeError(got.values, expected) <= 1e-5, "\(height)×\(width)")
+        }
+    }
+}
