@@ -52,9 +52,10 @@ struct Convolution: Sendable {
     static let foldsKernelRows = 16
 
     /// Folds `BatchNorm(eps)` into the convolution: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε).
-    /// `raw` is PyTorch's `[out, in, k, k]` (`[out, 1, k, k]` when depthwise).
+    /// `raw` is PyTorch's `[out, in, k, k]` (`[out, 1, k, k]` when depthwise); `microkernel`,
+    /// the products' block (tests run both).
     init(weight raw: Tensor, convBias: Tensor?, batchNorm: (weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor)?,
-         eps: Float, stride: Int, padding: Padding, depthwise: Bool = false) {
+         eps: Float, stride: Int, padding: Padding, depthwise: Bool = false, microkernel: MicrokernelShape = .preferred) {
         let out = raw.shape[0], perFilter = raw.count / out
         self.depthwise = depthwise
         outChannels = out
@@ -78,7 +79,7 @@ struct Convolution: Sendable {
             form = .depthwise((0..<(k * k * out)).map { scalars[($0 % out) * k * k + $0 / out] })
         } else if k == 3 && stride == 1 {
             form = .winograd(WinogradConvolution(weight: Tensor(shape: [out, perFilter], scalars: scalars),
-                                                 outChannels: out, inChannels: cin))
+                                                 outChannels: out, inChannels: cin, microkernel: microkernel))
         } else {
             // [o, c, ky, kx] → [(ky·k + kx)·in + c, o]
             let depth = k * k * cin
@@ -92,7 +93,8 @@ struct Convolution: Sendable {
             }
             let folded = cin < Self.foldsKernelRows && k > 1
             form = .dense(reordered.withUnsafeBufferPointer {
-                PackedWeights($0.baseAddress!, segments: folded ? k : k * k, channels: folded ? k * cin : cin, columns: out)
+                PackedWeights($0.baseAddress!, segments: folded ? k : k * k, channels: folded ? k * cin : cin, columns: out,
+                              microkernel: microkernel)
             }, folded: folded)
         }
     }
@@ -311,4 +313,5 @@ enum FeatureMaps {
         return sums.map { $0 / Float(plane) }
     }
 }
+
 

@@ -21,7 +21,7 @@ struct WinogradConvolution: Sendable {
     let transformedWeight: [PackedWeights]
 
     /// `weight`: `[out, in·3·3]`, PyTorch's filter order.
-    init(weight: Tensor, outChannels: Int, inChannels: Int) {
+    init(weight: Tensor, outChannels: Int, inChannels: Int, microkernel: MicrokernelShape = .preferred) {
         precondition(weight.count == outChannels * inChannels * 9)
         self.outChannels = outChannels
         self.inChannels = inChannels
@@ -52,7 +52,9 @@ struct WinogradConvolution: Sendable {
             initialized = 16 * plane
         }
         transformedWeight = transformed.withUnsafeBufferPointer { u in
-            (0..<16).map { PackedWeights(u.baseAddress! + $0 * plane, segments: 1, channels: inChannels, columns: outChannels) }
+            (0..<16).map {
+                PackedWeights(u.baseAddress! + $0 * plane, segments: 1, channels: inChannels, columns: outChannels, microkernel: microkernel)
+            }
         }
     }
 

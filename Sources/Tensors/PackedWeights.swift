@@ -4,41 +4,46 @@
 /// The matrix is `depth × columns` (depth = input side, columns = output channels), its
 /// depth made of `segments` runs of `channels` values: a k×k convolution's kernel offsets,
 /// each over the input channels, so that the row of the feature map a segment multiplies
-/// can change from one segment to the next (see `RowTable`). Columns are cut into 16-wide
-/// panels (the kernel's two eight-lane vectors), the last one padded with zeros; the
-/// channels into blocks whose panel slice fits in L1 beside the feature-map rows it meets.
+/// can change from one segment to the next (see `RowTable`). Columns are cut into panels
+/// as wide as the kernel's block (16 or 32), the last one padded with zeros; the channels
+/// into blocks whose panel slice (16 KB) fits in L1 beside the feature-map rows it meets.
 ///
 /// Storage: channel block after channel block; within one, panel after panel; within a
-/// panel, segment after segment, each `block length × 16` values, channel by channel. A
-/// product reads each (block, panel) slice front to back.
+/// panel, segment after segment, each `block length × width` values, channel by channel.
+/// A product reads each (block, panel) slice front to back.
 public struct PackedWeights: Sendable {
     public let segments: Int
     public let channels: Int
     public let columns: Int
+    /// The kernel the panels are cut for.
+    public let microkernel: MicrokernelShape
     /// Channels per block (the last block may be shorter).
     public let channelBlock: Int
     let storage: [Float]
 
-    static let panelWidth = 16
-    /// Depth steps of one (block, panel) slice: 16 KB, half of L1.
-    static let blockSteps = 256
+    /// Bytes of one (block, panel) slice at most.
+    static let sliceBytes = 16 * 1024
 
+    var panelWidth: Int { microkernel.columns }
     public var depth: Int { segments * channels }
-    public var panels: Int { (columns + Self.panelWidth - 1) / Self.panelWidth }
+    public var panels: Int { (columns + panelWidth - 1) / panelWidth }
     public var channelBlocks: Int { (channels + channelBlock - 1) / channelBlock }
 
     /// `values`: row-major `depth × columns`, row `s · channels + c` holding segment s's
     /// channel c.
-    public init(_ values: UnsafePointer<Float>, segments: Int, channels: Int, columns: Int) {
+    public init(_ values: UnsafePointer<Float>, segments: Int, channels: Int, columns: Int,
+                microkernel: MicrokernelShape = .preferred) {
         precondition(segments > 0 && channels > 0 && columns > 0)
         self.segments = segments
         self.channels = channels
         self.columns = columns
-        // As few blocks as keep a slice within `blockSteps`, of equal length.
-        let blocks = max(1, (segments * channels + Self.blockSteps - 1) / Self.blockSteps)
+        self.microkernel = microkernel
+        let width = microkernel.columns, panels = (columns + width - 1) / width
+        // As few blocks as keep a slice within `sliceBytes`, of equal length.
+        let blockSteps = Self.sliceBytes / (width * 4)
+        let blocks = max(1, (segments * channels + blockSteps - 1) / blockSteps)
         let channelBlock = (channels + blocks - 1) / blocks
         self.channelBlock = channelBlock
-        let width = Self.panelWidth, panels = (columns + width - 1) / width
         var storage = [Float](repeating: 0, count: panels * segments * channels * width)
         storage.withUnsafeMutableBufferPointer { packed in
             for start in stride(from: 0, to: channels, by: channelBlock) {
@@ -60,10 +65,10 @@ public struct PackedWeights: Sendable {
     }
 
     /// A rank-2 tensor `[depth, columns]` of one segment.
-    public init(_ matrix: Tensor) {
+    public init(_ matrix: Tensor, microkernel: MicrokernelShape = .preferred) {
         precondition(matrix.rank == 2, "PackedWeights needs a matrix, got shape \(matrix.shape)")
         self = matrix.scalars.withUnsafeBufferPointer {
-            PackedWeights($0.baseAddress!, segments: 1, channels: matrix.shape[0], columns: matrix.shape[1])
+            PackedWeights($0.baseAddress!, segments: 1, channels: matrix.shape[0], columns: matrix.shape[1], microkernel: microkernel)
         }
     }
 
@@ -71,6 +76,6 @@ public struct PackedWeights: Sendable {
     @inline(__always)
     func offset(block: Int, panel: Int) -> Int {
         let start = block * channelBlock, length = min(channelBlock, channels - start)
-        return (segments * start * panels + panel * segments * length) * Self.panelWidth
+        return (segments * start * panels + panel * segments * length) * panelWidth
     }
 }

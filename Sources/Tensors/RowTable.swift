@@ -5,34 +5,33 @@
 /// the `channels` values starting at `offset(r, s)` in the feature map (channels-last, so a
 /// pixel's channels are contiguous), or zeros where the offset falls in the padding. A 1×1
 /// convolution is one segment whose rows follow each other; a strided one skips pixels; a
-/// 3×3 one has nine segments. Rows are stored in groups of six (the kernel's block), the
-/// last group padded with zero rows whose results are dropped.
+/// 3×3 one has nine segments. Rows past the last, up to a whole block of either kernel,
+/// read zeros and their results are dropped.
 public struct RowTable: Sendable {
     public let rows: Int
     public let segments: Int
-    /// `[group][segment][6]` offsets into the feature map; `RowTable.zeros` for a zero row.
+    /// `[row][segment]` offsets into the feature map, `paddedRows` rows; `RowTable.zeros`
+    /// for a row of zeros.
     let offsets: [Int]
 
     static let zeros = -1
-    static let groupRows = 6
+    /// Rows are padded to a multiple of every kernel's block height (6 and 8).
+    static let rowMultiple = 24
 
-    public var groups: Int { (rows + Self.groupRows - 1) / Self.groupRows }
+    var paddedRows: Int { (rows + Self.rowMultiple - 1) / Self.rowMultiple * Self.rowMultiple }
 
     /// `offset(row, segment)`: where the row's values for that segment start, nil for zeros.
     public init(rows: Int, segments: Int, _ offset: (_ row: Int, _ segment: Int) -> Int?) {
         self.rows = rows
         self.segments = segments
-        let groups = (rows + Self.groupRows - 1) / Self.groupRows
-        offsets = [Int](unsafeUninitializedCapacity: groups * segments * Self.groupRows) { table, initialized in
-            for g in 0..<groups {
+        let padded = (rows + Self.rowMultiple - 1) / Self.rowMultiple * Self.rowMultiple
+        offsets = [Int](unsafeUninitializedCapacity: padded * segments) { table, initialized in
+            for row in 0..<padded {
                 for s in 0..<segments {
-                    for r in 0..<Self.groupRows {
-                        let row = g * Self.groupRows + r
-                        table[(g * segments + s) * Self.groupRows + r] = row < rows ? offset(row, s) ?? Self.zeros : Self.zeros
-                    }
+                    table[row * segments + s] = row < rows ? offset(row, s) ?? Self.zeros : Self.zeros
                 }
             }
-            initialized = groups * segments * Self.groupRows
+            initialized = padded * segments
         }
     }
 

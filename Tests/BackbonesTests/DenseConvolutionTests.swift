@@ -6,7 +6,7 @@ import TestSupport
 /// The convolutions that are not Winograd's, against the definition summed in double:
 /// 1×1 (stride 1 and 2), strided 3×3, a 7×7 stem on three channels (the folded kernel rows
 /// over a zero-bordered copy), TensorFlow "same" padding, and depthwise ones, each with
-/// residual and activation, on one and two threads.
+/// residual and activation, on one and two threads, with each kernel.
 struct DenseConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let inChannels, outChannels, height, width, kernel, stride: Int
@@ -29,15 +29,16 @@ struct DenseConvolutionTests {
         Case(inChannels: 13, outChannels: 13, height: 11, width: 12, kernel: 5, stride: 2, padding: .same, depthwise: true),
     ]
 
-    @Test(arguments: cases, [1, 2])
-    func matchesTheDefinition(_ shape: Case, threads: Int) throws {
+    @Test(arguments: cases, [(1, MicrokernelShape.narrow), (2, .narrow), (1, .wide), (2, .wide)])
+    func matchesTheDefinition(_ shape: Case, run: (threads: Int, microkernel: MicrokernelShape)) throws {
+        let threads = run.threads
         var random = SeededGenerator(seed: UInt64(shape.inChannels * 131 + shape.height * 7 + shape.kernel))
         let perFilter = (shape.depthwise ? 1 : shape.inChannels) * shape.kernel * shape.kernel
         let weight = Tensor(shape: [shape.outChannels, shape.depthwise ? 1 : shape.inChannels, shape.kernel, shape.kernel],
                             scalars: (0..<(shape.outChannels * perFilter)).map { _ in Float(random.uniform()) - 0.5 })
         let convBias = Tensor(shape: [shape.outChannels], scalars: (0..<shape.outChannels).map { _ in Float(random.uniform()) })
         let convolution = Convolution(weight: weight, convBias: convBias, batchNorm: nil, eps: 0, stride: shape.stride,
-                                      padding: shape.padding, depthwise: shape.depthwise)
+                                      padding: shape.padding, depthwise: shape.depthwise, microkernel: run.microkernel)
         switch convolution.form {
         case .winograd: Issue.record("only 3×3 stride-1 dense convolutions take the Winograd form")
         case .dense(_, let folded): #expect(folded == (shape.inChannels < Convolution.foldsKernelRows))

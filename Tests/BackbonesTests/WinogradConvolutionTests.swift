@@ -6,7 +6,8 @@ import TestSupport
 /// The Winograd path of 3×3 stride-1 convolutions against the convolution's definition,
 /// summed in double by a plain loop here, on channels-last maps: odd and even sizes (a
 /// half-used last tile), channel counts that are not multiples of 8, every padding,
-/// residual and activation, tiles taken block by block and all at once, one and two threads.
+/// residual and activation, tiles taken block by block and all at once, one and two
+/// threads, each kernel.
 struct WinogradConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let inChannels, outChannels, height, width: Int
@@ -32,13 +33,15 @@ struct WinogradConvolutionTests {
         Case(inChannels: 96, outChannels: 100, height: 9, width: 10, padding: .symmetric(1)),
     ]
 
-    @Test(arguments: cases, [1, 2])
-    func matchesTheDefinition(_ shape: Case, threads: Int) throws {
+    @Test(arguments: cases, [(1, MicrokernelShape.narrow), (2, .narrow), (1, .wide), (2, .wide)])
+    func matchesTheDefinition(_ shape: Case, run: (threads: Int, microkernel: MicrokernelShape)) throws {
+        let threads = run.threads
         var random = SeededGenerator(seed: UInt64(shape.inChannels * 131 + shape.height * 7 + shape.width))
         let weight = Tensor(shape: [shape.outChannels, shape.inChannels, 3, 3],
                             scalars: (0..<(shape.outChannels * shape.inChannels * 9)).map { _ in Float(random.uniform()) })
         let convBias = Tensor(shape: [shape.outChannels], scalars: (0..<shape.outChannels).map { _ in Float(random.uniform()) })
-        let convolution = Convolution(weight: weight, convBias: convBias, batchNorm: nil, eps: 0, stride: 1, padding: shape.padding)
+        let convolution = Convolution(weight: weight, convBias: convBias, batchNorm: nil, eps: 0, stride: 1, padding: shape.padding,
+                                      microkernel: run.microkernel)
         guard case .winograd = convolution.form else {
             Issue.record("a 3×3 stride-1 convolution must take the Winograd form")
             return

@@ -1,10 +1,12 @@
+import Foundation
 import Testing
 @testable import Tensors
 
-/// The convolution kernel against a naive loop in Double: shapes around its 6×16 block (one
-/// short, exact, one over), depths of one and several channel blocks, rows of A and C inside
-/// wider matrices, each epilogue, one and two threads; then rows found through a table with
-/// several segments and zero rows, as a padded convolution has them.
+/// The convolution products against a naive loop in Double, with each kernel (the 6×16 and
+/// the 8×32 block): shapes around the blocks (one short, exact, one over), depths of one
+/// and several channel blocks, rows of A and C inside wider matrices, each epilogue, one
+/// and two threads; then rows found through a table with several segments and zero rows,
+/// as a padded convolution has them.
 struct PackedGEMMTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let rows, depth, columns: Int
@@ -13,6 +15,8 @@ struct PackedGEMMTests {
 
     static let cases = [Case(rows: 1, depth: 1, columns: 1), Case(rows: 5, depth: 3, columns: 15), Case(rows: 6, depth: 64, columns: 16),
                         Case(rows: 7, depth: 9, columns: 17), Case(rows: 13, depth: 40, columns: 33), Case(rows: 130, depth: 31, columns: 49),
+                        // The wide block exactly, and one over in both directions.
+                        Case(rows: 8, depth: 20, columns: 32), Case(rows: 9, depth: 130, columns: 65),
                         // Large enough for two threads: split by row groups, then by column panels.
                         Case(rows: 200, depth: 147, columns: 64), Case(rows: 40, depth: 100, columns: 300),
                         // Many row groups (the order that keeps a group in L1 while panels pass).
@@ -20,8 +24,9 @@ struct PackedGEMMTests {
                         // Deeper than one channel block (256 steps): partial sums kept in C.
                         Case(rows: 21, depth: 600, columns: 13)]
 
-    @Test(arguments: cases, [1, 2])
-    func matchesNaiveWithEveryEpilogue(_ shape: Case, threads: Int) {
+    @Test(arguments: cases, [(1, MicrokernelShape.narrow), (2, .narrow), (1, .wide), (2, .wide)])
+    func matchesNaiveWithEveryEpilogue(_ shape: Case, run: (threads: Int, microkernel: MicrokernelShape)) {
+        let threads = run.threads
         let previous = ComputeThreads.count
         ComputeThreads.set(threads)
         defer { ComputeThreads.set(previous) }
@@ -34,9 +39,9 @@ struct PackedGEMMTests {
         let product = GEMMTests.naive(a, b)
         let bias = (0..<shape.columns).map { Float($0 % 7) - 3 }
         let residual = GEMMTests.matrix(shape.rows, ldc, seed: 5)
-        let packed = PackedWeights(b)
+        let packed = PackedWeights(b, microkernel: run.microkernel)
         let table = RowTable.contiguous(rows: shape.rows, stride: lda)
-        for activation in [GEMM.Epilogue.Activation.none, .relu, .relu6] {
+        for activation in [GEMM.Epilogue.Activation.none, .relu, .relu6, .gelu] {
             for withBias in [false, true] {
                 for withResidual in [false, true] {
                     var c = [Float](repeating: -99, count: shape.rows * ldc)
@@ -64,7 +69,8 @@ struct PackedGEMMTests {
                             switch activation {
                             case .relu: want = max(want, 0)
                             case .relu6: want = min(max(want, 0), 6)
-                            default: break
+                            case .gelu: want = want * 0.5 * (1 + erf(want / 2.0.squareRoot()))
+                            case .none: break
                             }
                             worst = max(worst, abs(Double(c[i * ldc + j]) - want) / max(1, abs(want)))
                         }
@@ -77,8 +83,9 @@ struct PackedGEMMTests {
 
     /// Rows through a table: each output row sums, over the segments, `channels` values from
     /// wherever the table points (a shuffled pixel of a map), or nothing where it says zeros.
-    @Test(arguments: [(13, 3, 5, 20), (50, 9, 64, 33), (7, 7, 21, 64), (100, 9, 40, 16)], [1, 2])
-    func segmentsReadTheRowsTheTableNames(shape: (rows: Int, segments: Int, channels: Int, columns: Int), threads: Int) {
+    @Test(arguments: [(13, 3, 5, 20), (50, 9, 64, 33), (7, 7, 21, 64), (100, 9, 40, 16)], MicrokernelShape.allCases)
+    func segmentsReadTheRowsTheTableNames(shape: (rows: Int, segments: Int, channels: Int, columns: Int), microkernel: MicrokernelShape) {
+        let threads = 2
         let previous = ComputeThreads.count
         ComputeThreads.set(threads)
         defer { ComputeThreads.set(previous) }
@@ -90,8 +97,10 @@ struct PackedGEMMTests {
         let source = { (r: Int, s: Int) -> Int? in (r + 2 * s) % 7 == 0 ? nil : (r * 5 + s * 11) % pixels }
         let table = RowTable(rows: rows, segments: segments) { r, s in source(r, s).map { $0 * channels } }
         var c = [Float](repeating: 0, count: rows * columns)
-        let packed = PackedWeights(weights.scalars, segments: segments, channels: channels, columns: columns)
-        #expect(packed.channelBlocks == max(1, (segments * channels + 255) / 256))
+        let packed = PackedWeights(weights.scalars, segments: segments, channels: channels, columns: columns, microkernel: microkernel)
+        // Slices of at most 16 KB: 256 steps of a 16-wide panel, 128 of a 32-wide one.
+        let steps = 16384 / (4 * microkernel.columns)
+        #expect(packed.channelBlocks == max(1, (segments * channels + steps - 1) / steps))
         map.scalars.withUnsafeBufferPointer { a in
             c.withUnsafeMutableBufferPointer { PackedGEMM.multiply(packed, a: a.baseAddress!, rows: table, c: $0.baseAddress!) }
         }
@@ -112,7 +121,7 @@ struct PackedGEMMTests {
     @Test func packingFollowsTheDocumentedLayout() {
         // 2 segments of 3 channels, 17 columns: two panels, the second holding column 16 and zeros.
         let values = (0..<(6 * 17)).map(Float.init)
-        let packed = PackedWeights(values, segments: 2, channels: 3, columns: 17)
+        let packed = PackedWeights(values, segments: 2, channels: 3, columns: 17, microkernel: .narrow)
         #expect(packed.panels == 2 && packed.channelBlocks == 1)
         // Panel 0, segment 0, channel 0: row 0's columns 0–15.
         #expect(Array(packed.storage[0..<16]) == (0..<16).map(Float.init))
