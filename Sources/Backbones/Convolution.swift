@@ -315,3 +315,4 @@ enum FeatureMaps {
 }
 
 
+

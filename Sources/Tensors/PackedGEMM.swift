@@ -19,6 +19,14 @@ public enum PackedGEMM {
     static let rowChunkBytes = 192 * 1024
     /// Bytes of weight panels kept in L2 while the row groups pass by.
     static let panelChunkBytes = 384 * 1024
+    /// A row of zeros long enough for any layer of the bundled models, made once: the
+    /// sixteen small products of each block of Winograd tiles paid for an allocation each.
+    static let sharedZeroCount = 16384
+    nonisolated(unsafe) static let sharedZeros: UnsafePointer<Float> = {
+        let zeros = UnsafeMutablePointer<Float>.allocate(capacity: sharedZeroCount)
+        zeros.initialize(repeating: 0, count: sharedZeroCount)
+        return UnsafePointer(zeros)
+    }()
 
     /// C (`table.rows × weights.columns`, leading dimension `ldc`) = the table's rows of `a`
     /// times the weights, then the epilogue; its bias is per column (output channel), its
@@ -45,10 +53,10 @@ public enum PackedGEMM {
         case .perRow: preconditionFailure("PackedGEMM takes a per-column bias only")
         }
         // The zero row stands for padding; it is as long as a segment's channels.
-        let zeros = UnsafeMutablePointer<Float>.allocate(capacity: weights.channels)
-        zeros.initialize(repeating: 0, count: weights.channels)
-        defer { zeros.deallocate() }
-        nonisolated(unsafe) let (a, c, zero) = (a, c, UnsafePointer(zeros))
+        let ownZeros = weights.channels > sharedZeroCount ? UnsafeMutablePointer<Float>.allocate(capacity: weights.channels) : nil
+        ownZeros?.initialize(repeating: 0, count: weights.channels)
+        defer { ownZeros?.deallocate() }
+        nonisolated(unsafe) let (a, c, zero) = (a, c, ownZeros.map { UnsafePointer($0) } ?? sharedZeros)
         nonisolated(unsafe) let (residual, activation) = (epilogue.residual, epilogue.activation)
         nonisolated(unsafe) let bias0 = bias
         let groups = (table.rows + Kernel.rows - 1) / Kernel.rows, panels = weights.panels
