@@ -64,4 +64,52 @@ enum MixedPrecisionProducts {
         guard parts > 1 else { return partial }
         return (0..<d).map { c in (0..<parts).reduce(0) { $0 + partial[$1 * d + c] } }
     }
+
+    /// Xᵀ(X v), the Gram matrix XᵀX applied without forming it, in one pass over X: each
+    /// row's dot product with v, then that multiple of the row added, while the row is in
+    /// L1. Reading X once instead of twice is most of a conjugate-gradient step's cost.
+    /// Each thread sums its rows into its own vector; the vectors are added at the end.
+    static func gram(_ x: UnsafePointer<Float>, n: Int, d: Int, _ v: UnsafePointer<Double>) -> [Double] {
+        typealias Lanes = SIMD8<Double>
+        let parts = min(ComputeThreads.count, max(1, n * d / 65536))
+        var partial = [Double](repeating: 0, count: parts * d)
+        partial.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let (x, v, sums) = (x, v, buffer.baseAddress!)
+            ComputeThreads.parallelFor(parts) { indices in
+                for part in indices {
+                    let out = sums + part * d
+                    for i in (part * n / parts)..<((part + 1) * n / parts) {
+                        let row = x + i * d
+                        var (dot0, dot1) = (Lanes(), Lanes())
+                        var c = 0
+                        while c + 16 <= d {
+                            let values = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD16<Float>.self)
+                            dot0.addProduct(Lanes(values.lowHalf), UnsafeRawPointer(v + c).loadUnaligned(as: Lanes.self))
+                            dot1.addProduct(Lanes(values.highHalf), UnsafeRawPointer(v + c + 8).loadUnaligned(as: Lanes.self))
+                            c += 16
+                        }
+                        var t = (dot0 + dot1).sum()
+                        while c < d {
+                            t += Double(row[c]) * v[c]
+                            c += 1
+                        }
+                        let weight = Lanes(repeating: t)
+                        c = 0
+                        while c + 8 <= d {
+                            var sum = UnsafeRawPointer(out + c).loadUnaligned(as: Lanes.self)
+                            sum.addProduct(weight, Lanes(UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)))
+                            UnsafeMutableRawPointer(out + c).storeBytes(of: sum, as: Lanes.self)
+                            c += 8
+                        }
+                        while c < d {
+                            out[c] += t * Double(row[c])
+                            c += 1
+                        }
+                    }
+                }
+            }
+        }
+        guard parts > 1 else { return partial }
+        return (0..<d).map { c in (0..<parts).reduce(0) { $0 + partial[$1 * d + c] } }
+    }
 }

@@ -61,3 +61,46 @@ struct RegularizedGramSystemTests {
         #expect(worst <= 1e-5)
     }
 }
+
+extension RegularizedGramSystemTests {
+    /// The one-pass Gram product Xᵀ(X v) against X's two products in turn, summed in double
+    /// by plain loops; widths that are and are not multiples of its vectors, one and two threads.
+    @Test(arguments: [(1024, 384), (37, 21), (300, 100)], [1, 2])
+    func onePassGramProductMatchesTwoProducts(shape: (Int, Int), threads: Int) {
+        let (n, d) = shape
+        let x = Self.tokens(n: n, d: d)
+        let v = (0..<d).map { cos(Double($0) * 0.3) }
+        var inner = [Double](repeating: 0, count: n), want = [Double](repeating: 0, count: d)
+        for i in 0..<n { for c in 0..<d { inner[i] += Double(x.scalars[i * d + c]) * v[c] } }
+        for i in 0..<n { for c in 0..<d { want[c] += Double(x.scalars[i * d + c]) * inner[i] } }
+        let previous = ComputeThreads.count
+        defer { ComputeThreads.set(previous) }
+        ComputeThreads.set(threads)
+        let got = x.scalars.withUnsafeBufferPointer { xp in
+            v.withUnsafeBufferPointer { MixedPrecisionProducts.gram(xp.baseAddress!, n: n, d: d, $0.baseAddress!) }
+        }
+        let scale = want.map(abs).max()!
+        #expect(zip(got, want).map { abs($0 - $1) }.max()! / scale <= 1e-12)
+    }
+
+    /// The triangular solves against a factor made up: L with a known solution x,
+    /// rhs = L Lᵀ x computed in double, sizes around its 16-value vectors.
+    @Test(arguments: [1, 15, 16, 17, 100])
+    func choleskySolveInvertsTheFactor(size: Int) {
+        var random = SeededGenerator(seed: UInt64(size))
+        var factor = [Float](repeating: 0, count: size * size)
+        for i in 0..<size {
+            // Off-diagonal rows summing to at most half the diagonal: well conditioned.
+            for j in 0..<i { factor[i * size + j] = Float(random.uniform() - 0.5) / Float(size) }
+            factor[i * size + i] = Float(2 + random.uniform())
+        }
+        let x = (0..<size).map { _ in random.uniform() * 2 - 1 }
+        // y = Lᵀ x, rhs = L y
+        var y = [Double](repeating: 0, count: size), rhs = [Double](repeating: 0, count: size)
+        for j in 0..<size { for i in j..<size { y[j] += Double(factor[i * size + j]) * x[i] } }
+        for i in 0..<size { for j in 0...i { rhs[i] += Double(factor[i * size + j]) * y[j] } }
+        var solved = rhs.map(Float.init)
+        RegularizedGramSystem.choleskySolve(factor, &solved, size: size)
+        #expect(zip(solved, x).map { abs(Double($0) - $1) }.max()! <= 1e-5)
+    }
+}
