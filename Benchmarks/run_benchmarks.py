@@ -40,6 +40,8 @@ from onnx_models import dinov2_backbone_graph, resnet50_files  # noqa: E402
 BINARY = os.path.join(ROOT, ".build", "release", "simpool-explorer")
 SAMPLES = os.path.join(ROOT, "Samples", "images")
 SQUARE_IMAGE = os.path.join(SAMPLES, "astronaut.png")
+# Seconds the machine is left idle between the two engines' turns.
+SETTLE_SECONDS = 1.0
 
 
 def ours_forward(model, rounds_samples, repeats):
@@ -76,7 +78,11 @@ def compare_forward(name, model, graph, input_name, rounds, repeats):
     ours = {1: [], 2: []}
     theirs = {1: [], 2: []}
     for _ in range(rounds):
+        # A pause before each engine: ONNX Runtime's idle worker keeps spinning on a core
+        # for a while after a run (measured: the next two-thread pass 5-10% slower without it).
+        time.sleep(SETTLE_SECONDS)
         ours_forward(model, ours, repeats)
+        time.sleep(SETTLE_SECONDS)
         ort_forward(sessions, input_name, theirs, repeats)
     rows = []
     for threads in (1, 2):
@@ -117,10 +123,12 @@ def export_throughput(rounds):
         for _ in range(rounds):
             out = os.path.join(scratch, "out")
             shutil.rmtree(out, ignore_errors=True)
+            time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             subprocess.check_call([BINARY, "export", images, "--out", out, "--method", "all", "--layer", "last",
                                    "--format", "png,npy,json"], stderr=subprocess.DEVNULL)
             ours.append(len(names) / (time.perf_counter() - start))
+            time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             for x in inputs:
                 session.run(None, {"input_image": x})

@@ -11,9 +11,10 @@
 /// ResNet layer), which wastes little at the 7×7 stage, where 49 pixels in 16-wide panels
 /// wasted a quarter.
 ///
-/// Each block of C is computed in registers by a `Microkernel`, then finished (bias,
-/// residual, activation) while it is in L1. The kernels run near the core's peak only when
-/// compiled for the CPU (`Tools/build-release.sh`).
+/// Each block of C is computed and finished (bias, residual, ReLU or ReLU6) in registers by
+/// a `Microkernel` and written once; GELU, which no convolution here uses, is applied in a
+/// pass over the block after. The kernels run near the core's peak only when compiled for
+/// the CPU (`Tools/build-release.sh`).
 public enum PackedGEMM {
     /// Bytes of feature-map rows kept in L2 while the weight panels pass by.
     static let rowChunkBytes = 192 * 1024
