@@ -173,7 +173,9 @@ enum NarrowKernel: Microkernel {
     }
 }
 
-/// 8 × 32: sixteen sixteen-lane accumulators, for AVX-512.
+/// 8 × 32: sixteen sixteen-lane accumulators, for AVX-512. Its row helpers repeat the
+/// narrow kernel's with the other vector type: written once, generic over the lane type,
+/// the compiler left their vector operations as calls, and the products ran at half speed.
 enum WideKernel: Microkernel {
     static let rows = 8
     static let columns = 32
