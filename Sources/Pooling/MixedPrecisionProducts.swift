@@ -34,35 +34,25 @@ enum MixedPrecisionProducts {
         }
     }
 
-    /// Xᵀ w: Σ_i w_i · x_ic for every column c. Each thread sums its rows into its own
-    /// vector; the vectors are added at the end.
+    /// Xᵀ w: Σ_i w_i · x_ic for every column c.
     static func columns(_ x: UnsafePointer<Float>, n: Int, d: Int, _ w: UnsafePointer<Double>) -> [Double] {
-        let parts = min(ComputeThreads.count, max(1, n * d / 32768))
-        var partial = [Double](repeating: 0, count: parts * d)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let (x, w, sums) = (x, w, buffer.baseAddress!)
-            ComputeThreads.parallelFor(parts) { indices in
-                for part in indices {
-                    let out = sums + part * d
-                    for i in (part * n / parts)..<((part + 1) * n / parts) {
-                        let row = x + i * d, weight = Wide(repeating: w[i])
-                        var c = 0
-                        while c + 4 <= d {
-                            let values = Wide(UnsafeRawPointer(row + c).loadUnaligned(as: SIMD4<Float>.self))
-                            let sum = UnsafeRawPointer(out + c).loadUnaligned(as: Wide.self) + weight * values
-                            UnsafeMutableRawPointer(out + c).storeBytes(of: sum, as: Wide.self)
-                            c += 4
-                        }
-                        while c < d {
-                            out[c] += w[i] * Double(row[c])
-                            c += 1
-                        }
-                    }
+        nonisolated(unsafe) let (x, w) = (x, w)
+        return summedOverRows(n: n, d: d, parts: min(ComputeThreads.count, max(1, n * d / 32768))) { rows, out in
+            for i in rows {
+                let row = x + i * d, weight = Wide(repeating: w[i])
+                var c = 0
+                while c + 4 <= d {
+                    let values = Wide(UnsafeRawPointer(row + c).loadUnaligned(as: SIMD4<Float>.self))
+                    let sum = UnsafeRawPointer(out + c).loadUnaligned(as: Wide.self) + weight * values
+                    UnsafeMutableRawPointer(out + c).storeBytes(of: sum, as: Wide.self)
+                    c += 4
+                }
+                while c < d {
+                    out[c] += w[i] * Double(row[c])
+                    c += 1
                 }
             }
         }
-        guard parts > 1 else { return partial }
-        return (0..<d).map { c in (0..<parts).reduce(0) { $0 + partial[$1 * d + c] } }
     }
 
     /// Xᵀ(X v), the Gram matrix XᵀX applied without forming it, in one pass over X: each
@@ -71,42 +61,48 @@ enum MixedPrecisionProducts {
     /// Each thread sums its rows into its own vector; the vectors are added at the end.
     static func gram(_ x: UnsafePointer<Float>, n: Int, d: Int, _ v: UnsafePointer<Double>) -> [Double] {
         typealias Lanes = SIMD8<Double>
-        let parts = min(ComputeThreads.count, max(1, n * d / 65536))
+        nonisolated(unsafe) let (x, v) = (x, v)
+        return summedOverRows(n: n, d: d, parts: min(ComputeThreads.count, max(1, n * d / 65536))) { rows, out in
+            for i in rows {
+                let row = x + i * d
+                var (dot0, dot1) = (Lanes(), Lanes())
+                var c = 0
+                while c + 16 <= d {
+                    let values = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD16<Float>.self)
+                    dot0.addProduct(Lanes(values.lowHalf), UnsafeRawPointer(v + c).loadUnaligned(as: Lanes.self))
+                    dot1.addProduct(Lanes(values.highHalf), UnsafeRawPointer(v + c + 8).loadUnaligned(as: Lanes.self))
+                    c += 16
+                }
+                var t = (dot0 + dot1).sum()
+                while c < d {
+                    t += Double(row[c]) * v[c]
+                    c += 1
+                }
+                let weight = Lanes(repeating: t)
+                c = 0
+                while c + 8 <= d {
+                    var sum = UnsafeRawPointer(out + c).loadUnaligned(as: Lanes.self)
+                    sum.addProduct(weight, Lanes(UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)))
+                    UnsafeMutableRawPointer(out + c).storeBytes(of: sum, as: Lanes.self)
+                    c += 8
+                }
+                while c < d {
+                    out[c] += t * Double(row[c])
+                    c += 1
+                }
+            }
+        }
+    }
+
+    /// Runs `body(rows, sums)` over X's rows cut into `parts` ranges, one per thread at a
+    /// time, each adding into its own `d` sums (zeroed), and returns the sums added up.
+    private static func summedOverRows(n: Int, d: Int, parts: Int,
+                                       _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         var partial = [Double](repeating: 0, count: parts * d)
         partial.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let (x, v, sums) = (x, v, buffer.baseAddress!)
+            nonisolated(unsafe) let sums = buffer.baseAddress!
             ComputeThreads.parallelFor(parts) { indices in
-                for part in indices {
-                    let out = sums + part * d
-                    for i in (part * n / parts)..<((part + 1) * n / parts) {
-                        let row = x + i * d
-                        var (dot0, dot1) = (Lanes(), Lanes())
-                        var c = 0
-                        while c + 16 <= d {
-                            let values = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD16<Float>.self)
-                            dot0.addProduct(Lanes(values.lowHalf), UnsafeRawPointer(v + c).loadUnaligned(as: Lanes.self))
-                            dot1.addProduct(Lanes(values.highHalf), UnsafeRawPointer(v + c + 8).loadUnaligned(as: Lanes.self))
-                            c += 16
-                        }
-                        var t = (dot0 + dot1).sum()
-                        while c < d {
-                            t += Double(row[c]) * v[c]
-                            c += 1
-                        }
-                        let weight = Lanes(repeating: t)
-                        c = 0
-                        while c + 8 <= d {
-                            var sum = UnsafeRawPointer(out + c).loadUnaligned(as: Lanes.self)
-                            sum.addProduct(weight, Lanes(UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)))
-                            UnsafeMutableRawPointer(out + c).storeBytes(of: sum, as: Lanes.self)
-                            c += 8
-                        }
-                        while c < d {
-                            out[c] += t * Double(row[c])
-                            c += 1
-                        }
-                    }
-                }
+                for part in indices { body((part * n / parts)..<((part + 1) * n / parts), sums + part * d) }
             }
         }
         guard parts > 1 else { return partial }
