@@ -111,7 +111,8 @@ struct WinogradConvolution: Sendable {
         let count = map.tiles.count
         if 16 * cin * cout * 4 <= Self.fusedWeightBytes {
             let perTile = 16 * (cin + cout) * 4
-            let blockTiles = max(6, Self.blockBytes / perTile / 6 * 6)
+            // A multiple of 24 tiles: whole row groups of either kernel (6 or 8 rows).
+            let blockTiles = max(24, Self.blockBytes / perTile / 24 * 24)
             let blocks = (count + blockTiles - 1) / blockTiles
             ComputeThreads.parallelFor(blocks, chunksPerThread: 4) { range in
                 let inputPlane = Self.planeStride(blockTiles * cin), productPlane = Self.planeStride(blockTiles * cout)
