@@ -48,7 +48,7 @@ struct BenchCommand: ParsableCommand {
         for count in threads {
             ComputeThreads.set(count)
             // Two warm-up passes, as the ONNX Runtime side of the benchmarks runs: the first
-            // pass after a thread count change was measured up to 20% slower.
+            // pass after a thread count change was measured 10–30% slower.
             for _ in 0..<2 { _ = loaded.backbone.forward(pixels: input.pixels, height: input.height, width: input.width) }
             forward[String(count)] = median(repeats: repeats) {
                 _ = loaded.backbone.forward(pixels: input.pixels, height: input.height, width: input.width)
