@@ -214,12 +214,7 @@ struct Convolution: Sendable {
                                     var c = 0
                                     while c < channels {
                                         let lanes = min(Lanes.scalarCount, channels - c)
-                                        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes {
-                                            if lanes == Lanes.scalarCount { return UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-                                            var v = Lanes()
-                                            for i in 0..<lanes { v[i] = p[i] }
-                                            return v
-                                        }
+                                        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { VectorMath.load(p, lanes: lanes) }
                                         var sum = load(bias + c)
                                         for ky in rowsInside {
                                             let sourceRow = source + ((y * stride + ky - top) * width) * channels + c
@@ -228,12 +223,7 @@ struct Convolution: Sendable {
                                                                load(sourceRow + (x * stride + kx - left) * channels))
                                             }
                                         }
-                                        sum = activation.apply(sum)
-                                        if lanes == Lanes.scalarCount {
-                                            UnsafeMutableRawPointer(pixel + c).storeBytes(of: sum, as: Lanes.self)
-                                        } else {
-                                            for i in 0..<lanes { pixel[c + i] = sum[i] }
-                                        }
+                                        VectorMath.store(activation.apply(sum), to: pixel + c, lanes: lanes)
                                         c += lanes
                                     }
                                 }

@@ -185,24 +185,6 @@ struct WinogradConvolution: Sendable {
         return stride
     }
 
-    /// Eight channels of a pixel, or fewer at the end of a row of channels (the rest zero).
-    @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>, _ lanes: Int) -> SIMD8<Float> {
-        if lanes == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-        var v = SIMD8<Float>()
-        for i in 0..<lanes { v[i] = p[i] }
-        return v
-    }
-
-    @inline(__always)
-    private static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ lanes: Int) {
-        if lanes == 8 {
-            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-        } else {
-            for i in 0..<lanes { p[i] = v[i] }
-        }
-    }
-
     /// V = Bᵀ d B for `tiles`, eight channels at a time: V_ξ's row t (planes `plane` apart,
     /// counted from the range's first tile) holds tile t's position ξ for every channel.
     /// Input pixels outside the map read a row of zeros.
@@ -227,7 +209,7 @@ struct WinogradConvolution: Sendable {
                     var c = 0
                     while c < cin {
                         let lanes = min(8, cin - c)
-                        @inline(__always) func d(_ i: Int, _ j: Int) -> SIMD8<Float> { Self.load(pixels[i * 4 + j] + c, lanes) }
+                        @inline(__always) func d(_ i: Int, _ j: Int) -> SIMD8<Float> { VectorMath.load(pixels[i * 4 + j] + c, lanes: lanes) }
                         // Bᵀ d: rows (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃), column by column.
                         @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
                             let (d0, d1, d2, d3) = (d(0, j), d(1, j), d(2, j), d(3, j))
@@ -237,10 +219,10 @@ struct WinogradConvolution: Sendable {
                         // (Bᵀ d) B: the same across each row's columns, giving V's row i.
                         @inline(__always) func storeRow(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
                                                         _ r3: SIMD8<Float>, _ i: Int) {
-                            Self.store(r0 - r2, out + (i * 4) * plane + c, lanes)
-                            Self.store(r1 + r2, out + (i * 4 + 1) * plane + c, lanes)
-                            Self.store(r2 - r1, out + (i * 4 + 2) * plane + c, lanes)
-                            Self.store(r1 - r3, out + (i * 4 + 3) * plane + c, lanes)
+                            VectorMath.store(r0 - r2, to: out + (i * 4) * plane + c, lanes: lanes)
+                            VectorMath.store(r1 + r2, to: out + (i * 4 + 1) * plane + c, lanes: lanes)
+                            VectorMath.store(r2 - r1, to: out + (i * 4 + 2) * plane + c, lanes: lanes)
+                            VectorMath.store(r1 - r3, to: out + (i * 4 + 3) * plane + c, lanes: lanes)
                         }
                         storeRow(k0.0, k1.0, k2.0, k3.0, 0)
                         storeRow(k0.1, k1.1, k2.1, k3.1, 1)
@@ -265,20 +247,20 @@ struct WinogradConvolution: Sendable {
             var o = 0
             while o < cout {
                 let lanes = min(8, cout - o)
-                @inline(__always) func load(_ xi: Int) -> SIMD8<Float> { Self.load(m + xi * plane + o, lanes) }
+                @inline(__always) func load(_ xi: Int) -> SIMD8<Float> { VectorMath.load(m + xi * plane + o, lanes: lanes) }
                 // Aᵀ M: rows (m₀ + m₁ + m₂, m₁ − m₂ − m₃), for each column j.
                 @inline(__always) func column(_ j: Int) -> (upper: SIMD8<Float>, lower: SIMD8<Float>) {
                     let (m0, m1, m2, m3) = (load(j), load(4 + j), load(8 + j), load(12 + j))
                     return (m0 + m1 + m2, m1 - m2 - m3)
                 }
                 let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
-                let offset = Self.load(bias + o, lanes)
+                let offset = VectorMath.load(bias + o, lanes: lanes)
                 @inline(__always) func write(_ value: SIMD8<Float>, _ dy: Int, _ dx: Int) {
                     guard y + dy < oh, x + dx < ow else { return }
                     let pixel = ((y + dy) * ow + x + dx) * cout + o
                     var value = value + offset
-                    if let residual { value += Self.load(residual + pixel, lanes) }
-                    Self.store(activation.apply(value), output + pixel, lanes)
+                    if let residual { value += VectorMath.load(residual + pixel, lanes: lanes) }
+                    VectorMath.store(activation.apply(value), to: output + pixel, lanes: lanes)
                 }
                 // (Aᵀ M) A: the same across the columns.
                 write(c0.upper + c1.upper + c2.upper, 0, 0)

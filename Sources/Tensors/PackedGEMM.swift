@@ -130,8 +130,6 @@ public enum PackedGEMM {
         }
     }
 
-    typealias Lanes = SIMD8<Float>
-
     /// The epilogue over a block just written (still in L1) for activations the kernels
     /// do not apply themselves (GELU): bias, residual, then the activation, eight columns at
     /// a time.
@@ -143,27 +141,13 @@ public enum PackedGEMM {
             let target = c + r &* ldc
             var x = 0
             while x < columns {
-                let lanes = min(Lanes.scalarCount, columns &- x)
-                var value = load(target + x, lanes)
-                if let bias { value += load(bias + x, lanes) }
-                if let residual { value += load(residual + (r &* ldc &+ x), lanes) }
-                value = activation.apply(value)
-                if lanes == Lanes.scalarCount {
-                    UnsafeMutableRawPointer(target + x).storeBytes(of: value, as: Lanes.self)
-                } else {
-                    for i in 0..<lanes { target[x &+ i] = value[i] }
-                }
+                let lanes = min(VectorMath.width, columns &- x)
+                var value = VectorMath.load(target + x, lanes: lanes)
+                if let bias { value += VectorMath.load(bias + x, lanes: lanes) }
+                if let residual { value += VectorMath.load(residual + (r &* ldc &+ x), lanes: lanes) }
+                VectorMath.store(activation.apply(value), to: target + x, lanes: lanes)
                 x &+= lanes
             }
         }
-    }
-
-    /// Eight values, or the first `lanes` with zeros after.
-    @inline(__always)
-    private static func load(_ source: UnsafePointer<Float>, _ lanes: Int) -> Lanes {
-        if lanes == Lanes.scalarCount { return UnsafeRawPointer(source).loadUnaligned(as: Lanes.self) }
-        var value = Lanes()
-        for i in 0..<lanes { value[i] = source[i] }
-        return value
     }
 }

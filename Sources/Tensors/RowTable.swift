@@ -10,15 +10,13 @@
 public struct RowTable: Sendable {
     public let rows: Int
     public let segments: Int
-    /// `[row][segment]` offsets into the feature map, `paddedRows` rows; `RowTable.zeros`
-    /// for a row of zeros.
+    /// `[row][segment]` offsets into the feature map, rows padded to a multiple of
+    /// `rowMultiple`; `RowTable.zeros` for a row of zeros.
     let offsets: [Int]
 
     static let zeros = -1
     /// Rows are padded to a multiple of every kernel's block height (6 and 8).
     static let rowMultiple = 24
-
-    var paddedRows: Int { (rows + Self.rowMultiple - 1) / Self.rowMultiple * Self.rowMultiple }
 
     /// `offset(row, segment)`: where the row's values for that segment start, nil for zeros.
     public init(rows: Int, segments: Int, _ offset: (_ row: Int, _ segment: Int) -> Int?) {

@@ -7,6 +7,26 @@ public enum VectorMath {
     public typealias Lanes = SIMD8<Float>
     public static let width = Lanes.scalarCount
 
+    /// Eight values from `p`, or the first `lanes` of them and zeros after (the end of a
+    /// row of channels).
+    @inlinable @inline(__always)
+    public static func load(_ p: UnsafePointer<Float>, lanes: Int) -> Lanes {
+        if lanes == width { return UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+        var v = Lanes()
+        for i in 0..<lanes { v[i] = p[i] }
+        return v
+    }
+
+    /// The first `lanes` values of `v` written to `p`.
+    @inlinable @inline(__always)
+    public static func store(_ v: Lanes, to p: UnsafeMutablePointer<Float>, lanes: Int) {
+        if lanes == width {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+        } else {
+            for i in 0..<lanes { p[i] = v[i] }
+        }
+    }
+
     // MARK: exp
 
     /// e^x for eight lanes. Cody–Waite range reduction x = n·ln2 + r, |r| ≤ ln2/2, then a
