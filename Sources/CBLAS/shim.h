@@ -15,8 +15,6 @@ void dgesv_(const int *n, const int *nrhs, double *a, const int *lda, int *ipiv,
 void sposv_(const char *uplo, const int *n, const int *nrhs, float *a, const int *lda,
             float *b, const int *ldb, int *info);
 void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info);
-void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a, const int *lda,
-             float *b, const int *ldb, int *info);
 void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda,
             double *b, const int *ldb, int *info);
 #endif
