@@ -238,36 +238,72 @@ struct WinogradConvolution: Sendable {
     /// Y = Aᵀ M A for `tiles` (M's rows counted from the range's first tile), eight output
     /// channels at a time, plus bias and residual, then the activation; the odd last row or
     /// column of an odd-sized output is dropped.
+    ///
+    /// None, ReLU and ReLU6 are applied as a clamp, as the product kernels do: with GELU's
+    /// polynomial in the same switch, the per-pixel write was too large to inline and took
+    /// its vectors through memory (measured: 0.5 ms of a 56×56×64 convolution's 1.85 ms).
     private func transformOutput(_ map: Map, _ tiles: Range<Int>, _ products: UnsafePointer<Float>, _ plane: Int) {
+        if let clamp = map.activation.clampBounds {
+            transformOutput(map, tiles, products, plane, clamp: clamp)
+        } else {
+            transformOutput(map, tiles, products, plane, clamp: (-.infinity, .infinity))
+            applyActivation(map, tiles)
+        }
+    }
+
+    @inline(__always)
+    private func transformOutput(_ map: Map, _ tiles: Range<Int>, _ products: UnsafePointer<Float>, _ plane: Int,
+                                 clamp: (lower: Float, upper: Float)) {
+        typealias Lanes = SIMD8<Float>
         let cout = outChannels, (oh, ow) = (map.outputHeight, map.outputWidth)
-        let (bias, residual, output, activation) = (map.bias, map.residual, map.output, map.activation)
+        let (bias, residual, output) = (map.bias, map.residual, map.output)
+        let (lower, upper) = (Lanes(repeating: clamp.lower), Lanes(repeating: clamp.upper))
         for tile in tiles {
             let m = products + (tile - tiles.lowerBound) * cout
             let (y, x) = (2 * (tile / map.tiles.wide), 2 * (tile % map.tiles.wide))
+            let (right, below) = (x + 1 < ow, y + 1 < oh)
+            let pixel = (y * ow + x) * cout
             var o = 0
             while o < cout {
                 let lanes = min(8, cout - o)
-                @inline(__always) func load(_ xi: Int) -> SIMD8<Float> { VectorMath.load(m + xi * plane + o, lanes: lanes) }
+                @inline(__always) func load(_ xi: Int) -> Lanes { VectorMath.load(m + xi * plane + o, lanes: lanes) }
                 // Aᵀ M: rows (m₀ + m₁ + m₂, m₁ − m₂ − m₃), for each column j.
-                @inline(__always) func column(_ j: Int) -> (upper: SIMD8<Float>, lower: SIMD8<Float>) {
-                    let (m0, m1, m2, m3) = (load(j), load(4 + j), load(8 + j), load(12 + j))
-                    return (m0 + m1 + m2, m1 - m2 - m3)
-                }
-                let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
+                let (m0, m1, m2, m3) = (load(0), load(4), load(8), load(12))
+                let (u0, l0) = (m0 + m1 + m2, m1 - m2 - m3)
+                let (n0, n1, n2, n3) = (load(1), load(5), load(9), load(13))
+                let (u1, l1) = (n0 + n1 + n2, n1 - n2 - n3)
+                let (p0, p1, p2, p3) = (load(2), load(6), load(10), load(14))
+                let (u2, l2) = (p0 + p1 + p2, p1 - p2 - p3)
+                let (q0, q1, q2, q3) = (load(3), load(7), load(11), load(15))
+                let (u3, l3) = (q0 + q1 + q2, q1 - q2 - q3)
                 let offset = VectorMath.load(bias + o, lanes: lanes)
-                @inline(__always) func write(_ value: SIMD8<Float>, _ dy: Int, _ dx: Int) {
-                    guard y + dy < oh, x + dx < ow else { return }
-                    let pixel = ((y + dy) * ow + x + dx) * cout + o
+                @inline(__always) func write(_ value: Lanes, _ at: Int) {
                     var value = value + offset
-                    if let residual { value += VectorMath.load(residual + pixel, lanes: lanes) }
-                    VectorMath.store(activation.apply(value), to: output + pixel, lanes: lanes)
+                    if let residual { value += VectorMath.load(residual + at, lanes: lanes) }
+                    value = value.replacing(with: lower, where: value .< lower).replacing(with: upper, where: value .> upper)
+                    VectorMath.store(value, to: output + at, lanes: lanes)
                 }
                 // (Aᵀ M) A: the same across the columns.
-                write(c0.upper + c1.upper + c2.upper, 0, 0)
-                write(c1.upper - c2.upper - c3.upper, 0, 1)
-                write(c0.lower + c1.lower + c2.lower, 1, 0)
-                write(c1.lower - c2.lower - c3.lower, 1, 1)
+                write(u0 + u1 + u2, pixel + o)
+                if right { write(u1 - u2 - u3, pixel + cout + o) }
+                if below {
+                    write(l0 + l1 + l2, pixel + ow * cout + o)
+                    if right { write(l1 - l2 - l3, pixel + (ow + 1) * cout + o) }
+                }
                 o += lanes
+            }
+        }
+    }
+
+    /// GELU (the one activation not applied as a clamp) over the output pixels of `tiles`,
+    /// after `transformOutput` wrote them unclamped.
+    private func applyActivation(_ map: Map, _ tiles: Range<Int>) {
+        let cout = outChannels, (oh, ow) = (map.outputHeight, map.outputWidth)
+        for tile in tiles {
+            let (y, x) = (2 * (tile / map.tiles.wide), 2 * (tile % map.tiles.wide))
+            for dy in 0..<min(2, oh - y) {
+                let row = map.output + ((y + dy) * ow + x) * cout
+                VectorMath.gelu(UnsafeMutableBufferPointer(start: row, count: min(2, ow - x) * cout), parallel: false)
             }
         }
     }

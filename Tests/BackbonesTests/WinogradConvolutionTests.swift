@@ -1,3 +1,4 @@
+import Foundation
 @testable import Backbones
 import Tensors
 import Testing
@@ -6,7 +7,7 @@ import TestSupport
 /// The Winograd path of 3×3 stride-1 convolutions against the convolution's definition,
 /// summed in double by a plain loop here, on channels-last maps: odd and even sizes (a
 /// half-used last tile), channel counts that are not multiples of 8, every padding,
-/// residual and activation, tiles taken block by block and all at once, one and two
+/// residual and activation (ReLU, ReLU6, GELU), tiles taken block by block and all at once, one and two
 /// threads, each kernel.
 struct WinogradConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -63,6 +64,17 @@ struct WinogradConvolutionTests {
         let fusedExpected = zip(expected, residual).map { max($0 + Double($1), 0) }
         #expect(Self.relativeError(fused.values, fusedExpected) <= 1e-5)
         #expect(fused.values.filter { $0 == 0 }.count == fusedExpected.filter { $0 == 0 }.count)
+        // ReLU6 is a clamp like ReLU; GELU (x·Φ(x)) is applied after the output transform.
+        // The residual is shifted down so that both sides of each activation's bend occur.
+        let shifted = residual.map { $0 - 8 }
+        let clamped = convolution.apply(input, height: shape.height, width: shape.width, activation: .relu6, residual: shifted)
+        #expect(Self.relativeError(clamped.values, zip(expected, shifted).map { min(max($0 + Double($1), 0), 6) }) <= 1e-5)
+        let smooth = convolution.apply(input, height: shape.height, width: shape.width, activation: .gelu, residual: shifted)
+        let smoothExpected = zip(expected, shifted).map { (sum: Double, extra: Float) -> Double in
+            let x = sum + Double(extra)
+            return x * 0.5 * (1 + erf(x / 2.0.squareRoot()))
+        }
+        #expect(Self.relativeError(smooth.values, smoothExpected) <= 1e-5)
     }
 
     /// Σ over channels and kernel offsets, in double, zero outside the image, on
