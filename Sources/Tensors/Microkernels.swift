@@ -20,10 +20,8 @@ public enum MicrokernelShape: Sendable, CaseIterable {
     public static let preferred = MicrokernelShape.narrow
     #endif
 
-    /// Rows (pixels) per block.
-    public var rows: Int { self == .narrow ? NarrowKernel.rows : WideKernel.rows }
     /// Columns (output channels) per block: the width of a weight panel.
-    public var columns: Int { self == .narrow ? NarrowKernel.columns : WideKernel.columns }
+    public var columns: Int { self == .narrow ? NarrowKernel.columns : 32 }
 }
 
 /// One kernel: C's `rows × columns` block over the channel block `channelStart..<+channels`
@@ -173,12 +171,30 @@ enum NarrowKernel: Microkernel {
     }
 }
 
-/// 8 × 32: sixteen sixteen-lane accumulators, for AVX-512. Its row helpers repeat the
-/// narrow kernel's with the other vector type: written once, generic over the lane type,
-/// the compiler left their vector operations as calls, and the products ran at half speed.
-enum WideKernel: Microkernel {
-    static let rows = 8
-    static let columns = 32
+/// How many rows a wide block computes. Eight as a rule; seven where that pads less: a
+/// ResNet at 224 has 49-pixel maps (7×7, and 7×7 Winograd tiles of the 14×14 maps), which
+/// in blocks of eight computed 56 rows, an eighth of those products wasted. Every map side
+/// there is a multiple of seven, so seven-row blocks waste nothing on them.
+protocol WideBlockHeight {
+    static var rows: Int { get }
+}
+
+enum EightRows: WideBlockHeight {
+    static var rows: Int { 8 }
+}
+
+enum SevenRows: WideBlockHeight {
+    static var rows: Int { 7 }
+}
+
+/// 8 × 32 (or 7 × 32): sixteen (fourteen) sixteen-lane accumulators, for AVX-512. The
+/// eighth row's work is written once and left out by the compiler when `Height` is seven.
+/// Its row helpers repeat the narrow kernel's with the other vector type: written once,
+/// generic over the lane type, the compiler left their vector operations as calls, and the
+/// products ran at half speed.
+enum WideKernel<Height: WideBlockHeight>: Microkernel {
+    static var rows: Int { Height.rows }
+    static var columns: Int { 32 }
     typealias Lanes = SIMD16<Float>
 
     @inline(__always)
@@ -191,7 +207,8 @@ enum WideKernel: Microkernel {
         var (c00, c01) = start(c, 0, ldc, v, n, k), (c10, c11) = start(c, 1, ldc, v, n, k)
         var (c20, c21) = start(c, 2, ldc, v, n, k), (c30, c31) = start(c, 3, ldc, v, n, k)
         var (c40, c41) = start(c, 4, ldc, v, n, k), (c50, c51) = start(c, 5, ldc, v, n, k)
-        var (c60, c61) = start(c, 6, ldc, v, n, k), (c70, c71) = start(c, 7, ldc, v, n, k)
+        var (c60, c61) = start(c, 6, ldc, v, n, k)
+        var (c70, c71) = Height.rows == 8 ? start(c, 7, ldc, v, n, k) : (Lanes(), Lanes())
         var w = weights
         for s in 0..<segments {
             let a0 = kernelRow(offsets[s], a, zeros) + channelStart
@@ -201,7 +218,7 @@ enum WideKernel: Microkernel {
             let a4 = kernelRow(offsets[4 * segments + s], a, zeros) + channelStart
             let a5 = kernelRow(offsets[5 * segments + s], a, zeros) + channelStart
             let a6 = kernelRow(offsets[6 * segments + s], a, zeros) + channelStart
-            let a7 = kernelRow(offsets[7 * segments + s], a, zeros) + channelStart
+            let a7 = Height.rows == 8 ? kernelRow(offsets[7 * segments + s], a, zeros) + channelStart : a6
             for i in 0..<channels {
                 spx_prefetch(w + prefetchDistance)
                 spx_prefetch(w + prefetchDistance + 16)
@@ -220,14 +237,17 @@ enum WideKernel: Microkernel {
                 c50.addProduct(x, b0); c51.addProduct(x, b1)
                 x = Lanes(repeating: a6[i])
                 c60.addProduct(x, b0); c61.addProduct(x, b1)
-                x = Lanes(repeating: a7[i])
-                c70.addProduct(x, b0); c71.addProduct(x, b1)
+                if Height.rows == 8 {
+                    x = Lanes(repeating: a7[i])
+                    c70.addProduct(x, b0); c71.addProduct(x, b1)
+                }
                 w += columns
             }
         }
         store(c00, c01, c, 0, ldc, v, n, f); store(c10, c11, c, 1, ldc, v, n, f); store(c20, c21, c, 2, ldc, v, n, f)
         store(c30, c31, c, 3, ldc, v, n, f); store(c40, c41, c, 4, ldc, v, n, f); store(c50, c51, c, 5, ldc, v, n, f)
-        store(c60, c61, c, 6, ldc, v, n, f); store(c70, c71, c, 7, ldc, v, n, f)
+        store(c60, c61, c, 6, ldc, v, n, f)
+        if Height.rows == 8 { store(c70, c71, c, 7, ldc, v, n, f) }
     }
 
     /// Row r's accumulators: zero, or C's partial sums.

@@ -38,8 +38,15 @@ public enum PackedGEMM {
                                 epilogue: GEMM.Epilogue = .none, parallel: Bool = true) {
         switch weights.microkernel {
         case .narrow: multiply(NarrowKernel.self, weights, a, table, c, ldc ?? weights.columns, epilogue, parallel)
-        case .wide: multiply(WideKernel.self, weights, a, table, c, ldc ?? weights.columns, epilogue, parallel)
+        case .wide where wastesLessInSevens(table.rows):
+            multiply(WideKernel<SevenRows>.self, weights, a, table, c, ldc ?? weights.columns, epilogue, parallel)
+        case .wide: multiply(WideKernel<EightRows>.self, weights, a, table, c, ldc ?? weights.columns, epilogue, parallel)
         }
+    }
+
+    /// Whether blocks of seven rows pad `rows` less than blocks of eight.
+    static func wastesLessInSevens(_ rows: Int) -> Bool {
+        (rows + 6) / 7 * 7 < (rows + 7) / 8 * 8
     }
 
     private static func multiply<Kernel: Microkernel>(_: Kernel.Type, _ weights: PackedWeights, _ a: UnsafePointer<Float>,

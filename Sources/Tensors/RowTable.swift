@@ -15,8 +15,8 @@ public struct RowTable: Sendable {
     let offsets: [Int]
 
     static let zeros = -1
-    /// Rows are padded to a multiple of every kernel's block height (6 and 8).
-    static let rowMultiple = 24
+    /// Rows are padded to a multiple of every kernel's block height (6, 7 and 8).
+    static let rowMultiple = 168
 
     /// `offset(row, segment)`: where the row's values for that segment start, nil for zeros.
     public init(rows: Int, segments: Int, _ offset: (_ row: Int, _ segment: Int) -> Int?) {

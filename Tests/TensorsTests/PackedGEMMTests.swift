@@ -3,7 +3,7 @@ import Testing
 @testable import Tensors
 
 /// The convolution products against a naive loop in Double, with each kernel (the 6×16 and
-/// the 8×32 block): shapes around the blocks (one short, exact, one over), depths of one
+/// the 8×32 or 7×32 block): shapes around the blocks (one short, exact, one over), depths of one
 /// and several channel blocks, rows of A and C inside wider matrices, each epilogue, one
 /// and two threads; then rows found through a table with several segments and zero rows,
 /// as a padded convolution has them.
@@ -22,7 +22,22 @@ struct PackedGEMMTests {
                         // Many row groups (the order that keeps a group in L1 while panels pass).
                         Case(rows: 1500, depth: 80, columns: 40),
                         // Deeper than one channel block (256 steps): partial sums kept in C.
-                        Case(rows: 21, depth: 600, columns: 13)]
+                        Case(rows: 21, depth: 600, columns: 13),
+                        // A 7×7 map: seven-row blocks of the wide kernel, on two threads split by panels.
+                        Case(rows: 49, depth: 300, columns: 256)]
+
+    /// The wide kernel's block height for a product: whichever of seven and eight pads the
+    /// rows less, eight on a tie (counted by hand: 49 rows are 7 blocks of seven or 56 rows
+    /// in eights; 16 are 2 eights or 21 in sevens; 3136 are whole blocks either way).
+    @Test func wideBlocksOfSevenOnlyWhereTheyPadLess() {
+        #expect(PackedGEMM.wastesLessInSevens(49))
+        #expect(PackedGEMM.wastesLessInSevens(196))
+        #expect(PackedGEMM.wastesLessInSevens(1))
+        #expect(!PackedGEMM.wastesLessInSevens(16))
+        #expect(!PackedGEMM.wastesLessInSevens(64))
+        #expect(!PackedGEMM.wastesLessInSevens(3136))
+        #expect(!PackedGEMM.wastesLessInSevens(200))
+    }
 
     @Test(arguments: cases, [(1, MicrokernelShape.narrow), (2, .narrow), (1, .wide), (2, .wide)])
     func matchesNaiveWithEveryEpilogue(_ shape: Case, run: (threads: Int, microkernel: MicrokernelShape)) {
