@@ -77,9 +77,10 @@ public enum PackedGEMM {
         // that is not split once more, so finer cuts cost more than the waits they save
         // (ResNet-50 on two threads, alternating runs: 38.8 ms with two, 40.3 with four).
         let chunksPerThread = 2
-        table.offsets.withUnsafeBufferPointer { offsets in
-            weights.storage.withUnsafeBufferPointer { packed in
-                nonisolated(unsafe) let (offsets, packed) = (offsets.baseAddress!, packed.baseAddress!)
+        // The packed weights live as long as `weights` holds their memory.
+        withExtendedLifetime(weights) {
+            table.offsets.withUnsafeBufferPointer { offsets in
+                nonisolated(unsafe) let (offsets, packed) = (offsets.baseAddress!, weights.storage.baseAddress!)
                 let work = { (groupRange: Range<Int>, panelRange: Range<Int>) in
                     multiplyBlocks(Kernel.self, weights, packed, offsets, table.rows, a, zero, groupRange, panelRange,
                                    c, ldc, bias0, residual, activation)

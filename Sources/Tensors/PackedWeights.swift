@@ -19,7 +19,14 @@ public struct PackedWeights: Sendable {
     public let microkernel: MicrokernelShape
     /// Channels per block (the last block may be shorter).
     public let channelBlock: Int
-    let storage: [Float]
+    /// The memory (from `WeightArena`, in huge pages) the packed values are in, and where.
+    let owner: WeightChunk
+    private let byteOffset: Int, count: Int
+
+    /// The packed values; valid while this value (which keeps their memory) is alive.
+    var storage: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: (owner.base + byteOffset).assumingMemoryBound(to: Float.self), count: count)
+    }
 
     /// Bytes of one (block, panel) slice at most.
     static let sliceBytes = 16 * 1024
@@ -44,24 +51,26 @@ public struct PackedWeights: Sendable {
         let blocks = max(1, (segments * channels + blockSteps - 1) / blockSteps)
         let channelBlock = (channels + blocks - 1) / blocks
         self.channelBlock = channelBlock
-        var storage = [Float](repeating: 0, count: panels * segments * channels * width)
-        storage.withUnsafeMutableBufferPointer { packed in
-            for start in stride(from: 0, to: channels, by: channelBlock) {
-                let length = min(channelBlock, channels - start)
-                for panel in 0..<panels {
-                    let slice = (segments * start * panels + panel * segments * length) * width
-                    let first = panel * width, count = min(width, columns - first)
-                    for s in 0..<segments {
-                        for c in 0..<length {
-                            let source = values + (s * channels + start + c) * columns + first
-                            let target = slice + (s * length + c) * width
-                            for x in 0..<count { packed[target + x] = source[x] }
-                        }
+        // Zeroed memory: the last panel's columns past `columns` stay zero.
+        let count = panels * segments * channels * width
+        let (owner, packed) = WeightArena.allocate(count: count)
+        for start in stride(from: 0, to: channels, by: channelBlock) {
+            let length = min(channelBlock, channels - start)
+            for panel in 0..<panels {
+                let slice = (segments * start * panels + panel * segments * length) * width
+                let first = panel * width, count = min(width, columns - first)
+                for s in 0..<segments {
+                    for c in 0..<length {
+                        let source = values + (s * channels + start + c) * columns + first
+                        let target = slice + (s * length + c) * width
+                        for x in 0..<count { packed[target + x] = source[x] }
                     }
                 }
             }
         }
-        self.storage = storage
+        self.owner = owner
+        byteOffset = UnsafeMutableRawPointer(packed) - owner.base
+        self.count = count
     }
 
     /// A rank-2 tensor `[depth, columns]` of one segment.
