@@ -7,7 +7,7 @@ import Tensors
 /// channels are one run of memory, so every kernel offset of a k×k convolution is a row of
 /// the map found through a `RowTable`, with no patch matrix copied out (im2col), and the
 /// output is the Trace's `[pixels, channels]` tokens as it stands. Dense 3×3 stride-1
-/// convolutions run as Winograd F(2×2, 3×3), other dense ones as one `PackedGEMM` product,
+/// convolutions run by Winograd's algorithm, other dense ones as one `PackedGEMM` product,
 /// depthwise ones as a direct loop across channels.
 struct Convolution: Sendable {
     enum Padding: Sendable, Equatable {
@@ -41,7 +41,7 @@ struct Convolution: Sendable {
         /// `[(ky, kx, in), out]` packed for the product: one segment per kernel offset, or,
         /// with `folded`, one per kernel row (see `foldsKernelRows`).
         case dense(PackedWeights, folded: Bool)
-        /// A dense 3×3 stride-1 convolution (most of a ResNet's work) as Winograd F(2×2, 3×3).
+        /// A dense 3×3 stride-1 convolution (most of a ResNet's work) by Winograd's algorithm.
         case winograd(WinogradConvolution)
     }
 
@@ -53,9 +53,11 @@ struct Convolution: Sendable {
 
     /// Folds `BatchNorm(eps)` into the convolution: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε).
     /// `raw` is PyTorch's `[out, in, k, k]` (`[out, 1, k, k]` when depthwise); `microkernel`,
-    /// the products' block (tests run both).
+    /// the products' block, and `winogradTile`, the Winograd tile of a 3×3 stride-1 one
+    /// (tests run each; by default the layer's own).
     init(weight raw: Tensor, convBias: Tensor?, batchNorm: (weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor)?,
-         eps: Float, stride: Int, padding: Padding, depthwise: Bool = false, microkernel: MicrokernelShape = .preferred) {
+         eps: Float, stride: Int, padding: Padding, depthwise: Bool = false, microkernel: MicrokernelShape = .preferred,
+         winogradTile: WinogradTile? = nil) {
         let out = raw.shape[0], perFilter = raw.count / out
         self.depthwise = depthwise
         outChannels = out
@@ -79,7 +81,7 @@ struct Convolution: Sendable {
             form = .depthwise((0..<(k * k * out)).map { scalars[($0 % out) * k * k + $0 / out] })
         } else if k == 3 && stride == 1 {
             form = .winograd(WinogradConvolution(weight: Tensor(shape: [out, perFilter], scalars: scalars),
-                                                 outChannels: out, inChannels: cin, microkernel: microkernel))
+                                                 outChannels: out, inChannels: cin, tile: winogradTile, microkernel: microkernel))
         } else {
             // [o, c, ky, kx] → [(ky·k + kx)·in + c, o]
             let depth = k * k * cin
