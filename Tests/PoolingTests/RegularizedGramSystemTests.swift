@@ -41,20 +41,20 @@ struct RegularizedGramSystemTests {
     }
 
     /// Two threads split the Gram triangle into a triangle, a block and a triangle: every
-    /// entry must be the one a single `ssyrk` gives.
+    /// entry of the upper triangle must be the one a single `ssyrk` gives.
     @Test(arguments: [(1024, 384), (100, 300), (300, 100)])
     func splitGramMatchesOneThread(shape: (Int, Int)) {
         let x = Self.tokens(n: shape.0, d: shape.1)
         let previous = ComputeThreads.count
         defer { ComputeThreads.set(previous) }
         ComputeThreads.set(1)
-        let single = RegularizedGramSystem.lowerGram(x, tall: shape.0 > shape.1)
+        let single = RegularizedGramSystem.upperGram(x, tall: shape.0 > shape.1)
         ComputeThreads.set(2)
-        let split = RegularizedGramSystem.lowerGram(x, tall: shape.0 > shape.1)
+        let split = RegularizedGramSystem.upperGram(x, tall: shape.0 > shape.1)
         let size = min(shape.0, shape.1)
         var worst: Float = 0
         for i in 0..<size {
-            for j in 0...i {
+            for j in i..<size {
                 worst = max(worst, abs(single[i * size + j] - split[i * size + j]) / max(abs(single[i * size + i]), 1))
             }
         }
@@ -84,21 +84,25 @@ extension RegularizedGramSystemTests {
     }
 
     /// The triangular solves against a factor made up: L with a known solution x,
-    /// rhs = L Lᵀ x computed in double, sizes around its 16-value vectors.
+    /// rhs = L Lᵀ x computed in double, sizes around its 16-value vectors. The factor is
+    /// stored as `floatFactor` leaves it: row i holds L's column i.
     @Test(arguments: [1, 15, 16, 17, 100])
     func choleskySolveInvertsTheFactor(size: Int) {
         var random = SeededGenerator(seed: UInt64(size))
-        var factor = [Float](repeating: 0, count: size * size)
+        // lower[i][j], j ≤ i
+        var lower = [[Double]](repeating: [Double](repeating: 0, count: size), count: size)
         for i in 0..<size {
             // Off-diagonal rows summing to at most half the diagonal: well conditioned.
-            for j in 0..<i { factor[i * size + j] = Float(random.uniform() - 0.5) / Float(size) }
-            factor[i * size + i] = Float(2 + random.uniform())
+            for j in 0..<i { lower[i][j] = Double(Float(random.uniform() - 0.5) / Float(size)) }
+            lower[i][i] = Double(Float(2 + random.uniform()))
         }
+        var factor = [Float](repeating: 0, count: size * size)
+        for i in 0..<size { for j in 0...i { factor[j * size + i] = Float(lower[i][j]) } }
         let x = (0..<size).map { _ in random.uniform() * 2 - 1 }
         // y = Lᵀ x, rhs = L y
         var y = [Double](repeating: 0, count: size), rhs = [Double](repeating: 0, count: size)
-        for j in 0..<size { for i in j..<size { y[j] += Double(factor[i * size + j]) * x[i] } }
-        for i in 0..<size { for j in 0...i { rhs[i] += Double(factor[i * size + j]) * y[j] } }
+        for j in 0..<size { for i in j..<size { y[j] += lower[i][j] * x[i] } }
+        for i in 0..<size { for j in 0...i { rhs[i] += lower[i][j] * y[j] } }
         var solved = rhs.map(Float.init)
         RegularizedGramSystem.choleskySolve(factor, &solved, size: size)
         #expect(zip(solved, x).map { abs(Double($0) - $1) }.max()! <= 1e-5)
