@@ -150,17 +150,16 @@ public final class RegularizedGramSystem: Sendable {
         return zip(product, z).map { $0 + lambda * $1 }
     }
 
-    /// The float Cholesky factor of G + λI (LAPACK `spotrf`), or nil when rounding left
-    /// the float matrix indefinite. Row-major, it holds Lᵀ in its upper triangle: row i is
-    /// L's column i.
+    /// The float Cholesky factor of G + λI (`BlockedCholesky`, on the compute threads), or
+    /// nil when rounding left the float matrix indefinite. Row-major, it holds Lᵀ in its
+    /// upper triangle: row i is L's column i.
     private func floatFactor(lambda: Double) -> [Float]? {
         var matrix = gram
         let shift = Float(lambda)
         for i in 0..<size { matrix[i * size + i] += shift }
-        var n = Int32(size), lda = Int32(size), info: Int32 = 0
-        var uplo = CChar(UInt8(ascii: "L"))          // row-major upper = column-major lower
-        spotrf_(&uplo, &n, &matrix, &lda, &info)
-        return info == 0 ? matrix : nil
+        // Row-major upper = column-major lower.
+        let factored = matrix.withUnsafeMutableBufferPointer { BlockedCholesky.factor($0.baseAddress!, size: size) }
+        return factored ? matrix : nil
     }
 
     /// Solves L Lᵀ x = rhs in place, L being the factor as `floatFactor` leaves it (row i
