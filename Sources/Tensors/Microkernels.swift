@@ -21,7 +21,7 @@ public enum MicrokernelShape: Sendable, CaseIterable {
     #endif
 
     /// Columns (output channels) per block: the width of a weight panel.
-    public var columns: Int { self == .narrow ? NarrowKernel.columns : 32 }
+    public var columns: Int { self == .narrow ? NarrowKernel.columns : WideKernel<EightRows>.columns }
 }
 
 /// One kernel: C's `rows × columns` block over the channel block `channelStart..<+channels`

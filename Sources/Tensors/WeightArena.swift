@@ -5,7 +5,7 @@ import Synchronization
 
 /// Memory for packed weights, in 2 MB pages where the system offers transparent huge pages.
 ///
-/// A forward pass streams every weight from memory once: 134 MB for a ResNet-50 with its
+/// A forward pass streams every weight from memory once: 140 MB for a ResNet-50 with its
 /// Winograd filters. In 4 KB pages that is a TLB miss every 4 KB and a hardware prefetcher
 /// that stops at every page boundary; in 2 MB pages the ResNet-50 forward pass took 2.6%
 /// less time on one thread and 5% less on two (medians of 30 and 20 alternating runs on a
