@@ -5,7 +5,10 @@
 /// each) and only touch scalar code for the tail of an array.
 public enum VectorMath {
     public typealias Lanes = SIMD8<Float>
-    public static let width = Lanes.scalarCount
+    /// Lanes per vector. Computed and inlinable, so that other modules see a constant: as a
+    /// stored `let` every `load` and `store` outside this module called its accessor, and
+    /// the Winograd output write was too large to inline.
+    @inlinable public static var width: Int { Lanes.scalarCount }
 
     /// Eight values from `p`, or the first `lanes` of them and zeros after (the end of a
     /// row of channels).
