@@ -240,19 +240,32 @@ struct WinogradConvolution: Sendable {
         let residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
         let lanes: Int
 
+        /// For output channels `o..<o + lanes` of `map`.
+        @inline(__always)
+        init(_ map: Map, _ o: Int, _ lanes: Int, clamp: (lower: Float, upper: Float)) {
+            bias = VectorMath.load(map.bias + o, lanes: lanes)
+            (lower, upper) = (Lanes(repeating: clamp.lower), Lanes(repeating: clamp.upper))
+            (residual, output, self.lanes) = (map.residual, map.output, lanes)
+        }
+
+        /// Eight channels in registers; a last group of fewer (a layer whose width is not a
+        /// multiple of eight) out of line, so that the common case stays small enough to inline.
         @inline(__always)
         func write(_ value: Lanes, at offset: Int) {
+            guard lanes == Lanes.scalarCount else { return writePartial(value, at: offset) }
+            var value = value + bias
+            if let residual { value += UnsafeRawPointer(residual + offset).loadUnaligned(as: Lanes.self) }
+            value = value.replacing(with: lower, where: value .< lower).replacing(with: upper, where: value .> upper)
+            UnsafeMutableRawPointer(output + offset).storeBytes(of: value, as: Lanes.self)
+        }
+
+        @inline(never)
+        func writePartial(_ value: Lanes, at offset: Int) {
             var value = value + bias
             if let residual { value += VectorMath.load(residual + offset, lanes: lanes) }
             value = value.replacing(with: lower, where: value .< lower).replacing(with: upper, where: value .> upper)
             VectorMath.store(value, to: output + offset, lanes: lanes)
         }
-    }
-
-    @inline(__always)
-    private func writer(_ map: Map, _ o: Int, _ lanes: Int, _ clamp: (lower: Float, upper: Float)) -> OutputWriter {
-        OutputWriter(bias: VectorMath.load(map.bias + o, lanes: lanes), lower: .init(repeating: clamp.lower),
-                     upper: .init(repeating: clamp.upper), residual: map.residual, output: map.output, lanes: lanes)
     }
 
     private func transformOutput2(_ map: Map, _ tiles: Range<Int>, _ products: UnsafePointer<Float>, _ plane: Int,
@@ -275,7 +288,7 @@ struct WinogradConvolution: Sendable {
                 let c3 = WinogradTileTransforms.output4(load(3), load(7), load(11), load(15))
                 let upper = WinogradTileTransforms.output4(c0.0, c1.0, c2.0, c3.0)
                 let lower = WinogradTileTransforms.output4(c0.1, c1.1, c2.1, c3.1)
-                let out = writer(map, o, lanes, clamp)
+                let out = OutputWriter(map, o, lanes, clamp: clamp)
                 out.write(upper.0, at: pixel + o)
                 if right { out.write(upper.1, at: pixel + cout + o) }
                 if below {
@@ -306,7 +319,7 @@ struct WinogradConvolution: Sendable {
                         (scratch[j], scratch[6 + j], scratch[12 + j], scratch[18 + j]) =
                             WinogradTileTransforms.output6(load(j), load(6 + j), load(12 + j), load(18 + j), load(24 + j), load(30 + j))
                     }
-                    let out = writer(map, o, lanes, clamp)
+                    let out = OutputWriter(map, o, lanes, clamp: clamp)
                     // (Aᵀ M) A: the same across each row, giving output row y + i.
                     for i in 0..<rows {
                         let row = scratch + i * 6
