@@ -36,12 +36,15 @@ let package = Package(
 
         // A software prefetch for the convolution kernel, which Swift cannot spell.
         .target(name: "CKernelSupport"),
+        // GMP's preconditioner Gram matrix from AVX-512 BF16 dot products (intrinsics, chosen
+        // at run time where the CPU has them).
+        .target(name: "CBFloat16Gram", cSettings: [.unsafeFlags(["-O2"])]),
 
         // Libraries.
         .target(name: "Tensors", dependencies: ["CBLAS", "CKernelSupport"], swiftSettings: optimized),
         .target(name: "Checkpoints", dependencies: ["Tensors"], swiftSettings: optimized),
         .target(name: "Backbones", dependencies: ["Tensors", "Checkpoints"], swiftSettings: optimized),
-        .target(name: "Pooling", dependencies: ["Tensors", "CBLAS"], swiftSettings: optimized),
+        .target(name: "Pooling", dependencies: ["Tensors", "CBLAS", "CBFloat16Gram"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
         .target(name: "TerminalCanvas", dependencies: ["Imaging"], swiftSettings: optimized),
         .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging", "Pooling"]),

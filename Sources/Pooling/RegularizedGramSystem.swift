@@ -5,12 +5,13 @@ import Tensors
 /// matrix of the features X (`[n, d]`): XᵀX when n > d, X Xᵀ otherwise.
 ///
 /// Accuracy comes from double precision, speed from single: G is formed and factored
-/// (Cholesky) in float, twice the vector lanes of double and no double copy of X, and that
-/// factor only preconditions conjugate gradients run in double against the exact operator,
-/// z ↦ Xᵀ(X z) + λz summed in double. So the answer is the double-precision solution even
-/// for a small λ, where a float solve alone loses the digits the map is made of (measured:
-/// 2e-5 relative error at λ = 0.5); with the default λ on DINOv2 features it takes two
-/// iterations. (Measured on a 32×32×384 layer, one thread: 8.0 ms in double, 2.9 ms so.)
+/// (Cholesky) in float or coarser (`PreconditionerGram`), and that factor only
+/// preconditions conjugate gradients run in double against the exact operator,
+/// z ↦ Xᵀ(X z) + λz summed in double. The iteration stops when the answers GMP returns
+/// are provably within `tolerance` of the double-precision ones (see `converged`), so even
+/// a small λ, where a float solve alone loses the digits the map is made of (measured:
+/// 2e-5 relative error at λ = 0.5), gets them right; with the default λ on DINOv2
+/// features it takes two iterations from a float Gram matrix, four from a bfloat16 one.
 /// If the float matrix cannot be factored, or the iteration stalls, the system is solved
 /// from a Gram matrix formed in double instead.
 ///
@@ -24,88 +25,72 @@ public final class RegularizedGramSystem: Sendable {
     let tall: Bool
     /// X, `[n, d]`.
     let features: Tensor
-    /// G's upper triangle (row-major), formed in float: as LAPACK reads it, column-major,
-    /// the lower triangle, which its Cholesky factors fastest (OpenBLAS `spotrf` at 384×384:
-    /// 0.42 ms lower, 0.60 ms upper, means of 50).
+    /// G's upper triangle (row-major), from `PreconditionerGram`: as LAPACK reads it,
+    /// column-major, the lower triangle, which its Cholesky factors fastest (OpenBLAS
+    /// `spotrf` at 384×384: 0.42 ms lower, 0.60 ms upper, means of 50).
     let gram: [Float]
+    /// The right-hand side GMP solves for: Xᵀ1 (tall) or 1, in double.
+    let rightHandSide: [Double]
 
-    init(features x: Tensor) {
+    /// Normwise relative error the answers are held to: below float rounding (6e-8), as
+    /// pooled vectors and maps are stored in float.
+    static let tolerance = 1e-8
+
+    init(features x: Tensor, products: PreconditionerGram.Products = .fastest) {
         (rows, columns) = (x.shape[0], x.shape[1])
         tall = rows > columns
         size = min(rows, columns)
         features = x
-        gram = Self.upperGram(x, tall: tall)
-    }
-
-    /// The upper triangle of XᵀX (`tall`) or X Xᵀ by `ssyrk`, row-major. With two compute
-    /// threads and a large matrix the triangle is cut in two pieces of equal work: the
-    /// top-left triangle of side s/√2 (rounded) on one thread; the block right of it and the
-    /// small bottom-right triangle on the other.
-    static func upperGram(_ x: Tensor, tall: Bool) -> [Float] {
-        let (n, d) = (x.shape[0], x.shape[1])
-        let size = min(n, d), depth = max(n, d)
-        var gram = [Float](repeating: 0, count: size * size)
-        let transpose = tall ? CblasTrans : CblasNoTrans
-        x.scalars.withUnsafeBufferPointer { source in
-            gram.withUnsafeMutableBufferPointer { target in
-                nonisolated(unsafe) let (x, g) = (source.baseAddress!, target.baseAddress!)
-                // Row or column `start` of X's small side, as an offset into X.
-                let offset = { (start: Int) in tall ? start : start * d }
-                func triangle(_ range: Range<Int>) {
-                    guard !range.isEmpty else { return }
-                    cblas_ssyrk(CblasRowMajor, CblasUpper, transpose, Int32(range.count), Int32(depth), 1,
-                                x + offset(range.lowerBound), Int32(d), 0, g + range.lowerBound * (size + 1), Int32(size))
-                }
-                let split = Int((Double(size) / 2.squareRoot()).rounded())
-                guard ComputeThreads.count > 1, size >= 64, 2.0 * Double(size * size) * Double(depth) >= 4e6 else {
-                    triangle(0..<size)
-                    return
-                }
-                ComputeThreads.parallelFor(2) { parts in
-                    for part in parts {
-                        if part == 0 {
-                            triangle(0..<split)
-                        } else {
-                            // G[0..<split, split..<size]: the columns right of the first triangle.
-                            GEMM.multiply(m: split, n: size - split, k: depth,
-                                          a: x, transposeA: tall, lda: d,
-                                          b: x + offset(split), transposeB: !tall, ldb: d,
-                                          c: g + split, ldc: size, parallel: false)
-                            triangle(split..<size)
-                        }
-                    }
+        let (gram, columnSums) = PreconditionerGram.make(x, products: products)
+        self.gram = gram
+        if !tall {
+            rightHandSide = [Double](repeating: 1, count: size)
+        } else if let columnSums {
+            rightHandSide = columnSums
+        } else {
+            let (n, d) = (rows, columns)
+            rightHandSide = x.scalars.withUnsafeBufferPointer { source in
+                [Double](repeating: 1, count: n).withUnsafeBufferPointer {
+                    MixedPrecisionProducts.columns(source.baseAddress!, n: n, d: d, $0.baseAddress!)
                 }
             }
         }
-        return gram
     }
 
-    /// z = (G + λI)⁻¹ b, in double.
-    func solve(lambda: Double, _ b: [Double]) throws -> [Double] {
-        try solveCountingIterations(lambda: lambda, b).values
+    /// GMP's answer for λ: the patch weights α = (X Xᵀ + λI)⁻¹ 1 and the pooled vector
+    /// u = Xᵀα, in double, each within `tolerance` (normwise, relative) of the exact ones.
+    ///
+    /// Tall, by the Woodbury identity: z = (XᵀX + λI)⁻¹ Xᵀ1, then α = (1 − X z)/λ and
+    /// u = Xᵀα = z (as Xᵀ(X Xᵀ + λI)⁻¹ = (XᵀX + λI)⁻¹Xᵀ). Wide: α = z, u = Xᵀz. Either way
+    /// the product of X with z comes from the iteration, not from another pass over X.
+    func generalizedMax(lambda: Double) throws -> (alpha: [Double], pooled: [Double], iterations: Int?) {
+        let (z, product, iterations) = try solve(lambda: lambda)
+        if tall { return (product.map { (1 - $0) / lambda }, z, iterations) }
+        return (z, product, iterations)
     }
 
-    /// The solution and the conjugate-gradient iterations it took; nil iterations when it
-    /// came from the double factorization instead.
-    func solveCountingIterations(lambda: Double, _ b: [Double]) throws -> (values: [Double], iterations: Int?) {
-        precondition(b.count == size)
-        guard let factor = floatFactor(lambda: lambda) else { return (try exactSolve(lambda: lambda, b), nil) }
+    /// z = (G + λI)⁻¹ b for `rightHandSide`, with X z (tall) or Xᵀz (wide) and the
+    /// conjugate-gradient iterations it took (nil when it came from the double factorization).
+    func solve(lambda: Double) throws -> (z: [Double], product: [Double], iterations: Int?) {
+        let b = rightHandSide
+        guard let factor = floatFactor(lambda: lambda) else { return try exactAnswer(lambda: lambda) }
         // The preconditioner: the float factor's solution, in double.
         let roughSolve = { (r: [Double]) -> [Double] in
             var z = r.map(Float.init)
             Self.choleskySolve(factor, &z, size: self.size)
             return z.map(Double.init)
         }
-        // Preconditioned conjugate gradients from the float solution.
+        // Preconditioned conjugate gradients from the float solution; `product` follows z
+        // (X z or Xᵀz) by the same updates, from the products each step takes anyway.
         var z = roughSolve(b)
-        var r = zip(b, apply(z, lambda: lambda)).map { $0 - $1 }
+        var (applied, product) = apply(z, lambda: lambda)
+        var r = zip(b, applied).map { $0 - $1 }
         var s = roughSolve(r)
         var p = s
         var rs = dot(r, s)
-        let target = 1e-12 * norm(b)
-        for iteration in 0..<100 {
-            if norm(r) <= target { return (z, iteration) }
-            let q = apply(p, lambda: lambda)
+        for iteration in 0..<200 {
+            if converged(residual: r, z: z, product: product, lambda: lambda) { return (z, product, iteration) }
+            let (q, productOfP) = apply(p, lambda: lambda)
             let step = rs / dot(p, q)
             guard step.isFinite, step > 0 else { break }
             var change = 0.0
@@ -114,15 +99,28 @@ public final class RegularizedGramSystem: Sendable {
                 r[i] -= step * q[i]
                 change = max(change, abs(step * p[i]))
             }
+            for i in product.indices { product[i] += step * productOfP[i] }
             // At working precision the residual stops falling; the steps tell.
-            if change <= 1e-15 * (z.map(abs).max() ?? 0) { return (z, iteration + 1) }
+            if change <= 1e-15 * (z.map(abs).max() ?? 0) { return (z, product, iteration + 1) }
             s = roughSolve(r)
             let next = dot(r, s)
             let ratio = next / rs
             rs = next
             for i in 0..<size { p[i] = s[i] + ratio * p[i] }
         }
-        return (try exactSolve(lambda: lambda, b), nil)
+        return try exactAnswer(lambda: lambda)
+    }
+
+    /// Whether z and its product are within `tolerance` of the exact ones, from the
+    /// residual r = b − (G + λI) z alone: the error of z is (G + λI)⁻¹r, at most ‖r‖/λ; that
+    /// of X z (tall) or Xᵀz (wide) is X(XᵀX + λI)⁻¹r or Xᵀ(X Xᵀ + λI)⁻¹r, whose operators'
+    /// singular values σ/(σ² + λ) are at most 1/(2√λ). The product is held to the size of
+    /// what GMP makes of it: 1 − X z (α times λ) when tall, Xᵀz (u) when wide.
+    private func converged(residual r: [Double], z: [Double], product: [Double], lambda: Double) -> Bool {
+        let error = norm(r), tolerance = Self.tolerance
+        guard error / lambda <= tolerance * norm(z) else { return false }
+        let answer = tall ? product.reduce(0) { $0 + (1 - $1) * (1 - $1) }.squareRoot() : norm(product)
+        return error / (2 * lambda.squareRoot()) <= tolerance * answer
     }
 
     /// X z (n values) or Xᵀ z (d values), summed in double.
@@ -136,18 +134,26 @@ public final class RegularizedGramSystem: Sendable {
         }
     }
 
-    /// (G + λI) z with G applied as products with X, never formed: XᵀX in one pass over X,
-    /// X Xᵀ in two (Xᵀz must be complete before X can multiply it).
-    private func apply(_ z: [Double], lambda: Double) -> [Double] {
-        let product: [Double]
+    /// (G + λI) z with G applied as products with X, never formed, and the product of X
+    /// with z on the way: XᵀX in one pass over X (X z its dot products), X Xᵀ in two
+    /// (Xᵀz must be complete before X can multiply it).
+    private func apply(_ z: [Double], lambda: Double) -> (applied: [Double], product: [Double]) {
+        let gramProduct: [Double], product: [Double]
         if tall {
-            product = features.scalars.withUnsafeBufferPointer { x in
-                z.withUnsafeBufferPointer { MixedPrecisionProducts.gram(x.baseAddress!, n: rows, d: columns, $0.baseAddress!) }
+            var rowProducts = [Double](repeating: 0, count: rows)
+            gramProduct = features.scalars.withUnsafeBufferPointer { x in
+                z.withUnsafeBufferPointer { v in
+                    rowProducts.withUnsafeMutableBufferPointer {
+                        MixedPrecisionProducts.gram(x.baseAddress!, n: rows, d: columns, v.baseAddress!, rowProducts: $0.baseAddress!)
+                    }
+                }
             }
+            product = rowProducts
         } else {
-            product = multiply(multiply(z, transposed: true), transposed: false)
+            product = multiply(z, transposed: true)
+            gramProduct = multiply(product, transposed: false)
         }
-        return zip(product, z).map { $0 + lambda * $1 }
+        return (zip(gramProduct, z).map { $0 + lambda * $1 }, product)
     }
 
     /// The float Cholesky factor of G + λI (`BlockedCholesky`, on the compute threads), or
@@ -209,6 +215,12 @@ public final class RegularizedGramSystem: Sendable {
                 }
             }
         }
+    }
+
+    /// `solve`'s answer from a Gram matrix formed and factored in double (`dsyrk`, `dposv`).
+    func exactAnswer(lambda: Double) throws -> (z: [Double], product: [Double], iterations: Int?) {
+        let z = try exactSolve(lambda: lambda, rightHandSide)
+        return (z, multiply(z, transposed: !tall), nil)
     }
 
     /// The system from a Gram matrix formed and factored in double (`dsyrk`, `dposv`).

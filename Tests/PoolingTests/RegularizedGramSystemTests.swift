@@ -26,19 +26,43 @@ struct RegularizedGramSystemTests {
         return Tensor(shape: [n, d], scalars: scalars)
     }
 
-    @Test(arguments: [(1024, 384), (200, 320)], [0.01, 0.5, 1000, 1e6])
+    /// The preconditioners to try: float products everywhere, bfloat16 where the CPU has them.
+    static let productKinds: [PreconditionerGram.Products] = PreconditionerGram.bfloat16Available ? [.float, .bfloat16] : [.float]
+
+    /// GMP's α and u against the ones from a Gram matrix formed and factored in double, with
+    /// X's products summed by plain loops: normwise within the solver's tolerance (1e-8).
+    @Test(arguments: [(1024, 384), (200, 320), (301, 100)], [0.01, 0.5, 1000, 1e6])
     func iterativeSolveMatchesTheDoubleFactorization(shape: (Int, Int), lambda: Double) throws {
-        let system = RegularizedGramSystem(features: Self.tokens(n: shape.0, d: shape.1))
-        #expect(system.tall == (shape.0 > shape.1))
-        let b = (0..<system.size).map { sin(Double($0) * 0.7) + 1.5 }
-        let (fast, iterations) = try system.solveCountingIterations(lambda: lambda, b)
-        // Measured: 2 to 17 iterations here, more as λ shrinks; never the fallback.
-        #expect(iterations != nil, "the float-preconditioned iteration must converge here")
-        let exact = try system.exactSolve(lambda: lambda, b)
-        let scale = exact.map(abs).max()!
-        let error = zip(fast, exact).map { abs($0 - $1) }.max()! / scale
-        #expect(error <= 1e-8, "relative difference \(error)")
+        let (n, d) = shape
+        let x = Self.tokens(n: n, d: d)
+        let value = { (i: Int, c: Int) in Double(x.scalars[i * d + c]) }
+        // The reference: tall, z = (XᵀX + λI)⁻¹ Xᵀ1, α = (1 − X z)/λ, u = z; wide,
+        // α = (X Xᵀ + λI)⁻¹ 1, u = Xᵀα.
+        let reference = RegularizedGramSystem(features: x, products: .float)
+        let wantAlpha: [Double], wantPooled: [Double]
+        if n > d {
+            let b = (0..<d).map { c in (0..<n).reduce(0.0) { $0 + value($1, c) } }
+            let z = try reference.exactSolve(lambda: lambda, b)
+            wantAlpha = (0..<n).map { i in (1 - (0..<d).reduce(0.0) { $0 + value(i, $1) * z[$1] }) / lambda }
+            wantPooled = z
+        } else {
+            wantAlpha = try reference.exactSolve(lambda: lambda, [Double](repeating: 1, count: n))
+            wantPooled = (0..<d).map { c in (0..<n).reduce(0.0) { $0 + value($1, c) * wantAlpha[$1] } }
+        }
+        for products in Self.productKinds where products != .bfloat16 || n > d {
+            let system = RegularizedGramSystem(features: x, products: products)
+            #expect(system.tall == (n > d))
+            let (alpha, pooled, iterations) = try system.generalizedMax(lambda: lambda)
+            // Measured: 1 to 16 iterations here, more as λ shrinks; never the fallback.
+            #expect(iterations != nil, "the preconditioned iteration must converge here (\(products))")
+            let alphaError = Self.distance(alpha, wantAlpha) / Self.length(wantAlpha)
+            let pooledError = Self.distance(pooled, wantPooled) / Self.length(wantPooled)
+            #expect(alphaError <= 1e-8 && pooledError <= 1e-8, "\(products): α off by \(alphaError), u by \(pooledError)")
+        }
     }
+
+    static func length(_ a: [Double]) -> Double { a.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+    static func distance(_ a: [Double], _ b: [Double]) -> Double { length(zip(a, b).map { $0 - $1 }) }
 
     /// Two threads split the Gram triangle into a triangle, a block and a triangle: every
     /// entry of the upper triangle must be the one a single `ssyrk` gives.
@@ -48,9 +72,9 @@ struct RegularizedGramSystemTests {
         let previous = ComputeThreads.count
         defer { ComputeThreads.set(previous) }
         ComputeThreads.set(1)
-        let single = RegularizedGramSystem.upperGram(x, tall: shape.0 > shape.1)
+        let single = PreconditionerGram.floatUpper(x, tall: shape.0 > shape.1)
         ComputeThreads.set(2)
-        let split = RegularizedGramSystem.upperGram(x, tall: shape.0 > shape.1)
+        let split = PreconditionerGram.floatUpper(x, tall: shape.0 > shape.1)
         let size = min(shape.0, shape.1)
         var worst: Float = 0
         for i in 0..<size {
@@ -60,10 +84,46 @@ struct RegularizedGramSystemTests {
         }
         #expect(worst <= 1e-5)
     }
+
+    /// The bfloat16 Gram kernel: each upper entry is Σₖ bf16(x_ki)·bf16(x_kj), the values
+    /// rounded to nearest even by bit arithmetic here and multiplied and summed in double;
+    /// the kernel sums in float, two roundings per pair of rows, so it may differ by the
+    /// classic bound for such a sum: (2 · pairs) · 2⁻²⁴ of the sum of magnitudes.
+    /// Its column sums are the float values' sums in double. Odd row counts and widths off
+    /// its 16- and 64-column blocks, one and two threads.
+    @Test(.enabled(if: PreconditionerGram.bfloat16Available), arguments: [(1024, 384), (301, 100), (37, 21), (130, 129)], [1, 2])
+    func bfloat16GramMatchesRoundedProducts(shape: (Int, Int), threads: Int) {
+        let (n, d) = shape
+        let x = Self.tokens(n: n, d: d)
+        let previous = ComputeThreads.count
+        defer { ComputeThreads.set(previous) }
+        ComputeThreads.set(threads)
+        let (gram, sums) = PreconditionerGram.bfloat16Upper(x)
+        let rounded = x.scalars.map { value -> Double in
+            let bits = value.bitPattern
+            return Double(Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000))
+        }
+        var worst = 0.0
+        for i in 0..<d {
+            for j in i..<d {
+                var want = 0.0, magnitude = 0.0
+                for k in 0..<n {
+                    let product = rounded[k * d + i] * rounded[k * d + j]
+                    want += product
+                    magnitude += abs(product)
+                }
+                worst = max(worst, abs(Double(gram[i * d + j]) - want) / magnitude)
+            }
+        }
+        let bound = Double(2 * ((n + 1) / 2)) * 0x1p-24
+        #expect(worst <= bound, "largest error \(worst) of the products' magnitude, bound \(bound)")
+        let wantSums = (0..<d).map { c in (0..<n).reduce(0.0) { $0 + Double(x.scalars[$1 * d + c]) } }
+        #expect(zip(sums, wantSums).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
+    }
 }
 
 extension RegularizedGramSystemTests {
-    /// The one-pass Gram product Xᵀ(X v) against X's two products in turn, summed in double
+    /// The one-pass Gram product Xᵀ(X v) (and X v) against X's two products in turn, summed in double
     /// by plain loops; widths that are and are not multiples of its vectors, one and two threads.
     @Test(arguments: [(1024, 384), (37, 21), (300, 100)], [1, 2])
     func onePassGramProductMatchesTwoProducts(shape: (Int, Int), threads: Int) {
@@ -76,11 +136,19 @@ extension RegularizedGramSystemTests {
         let previous = ComputeThreads.count
         defer { ComputeThreads.set(previous) }
         ComputeThreads.set(threads)
+        var rowProducts = [Double](repeating: 0, count: n)
         let got = x.scalars.withUnsafeBufferPointer { xp in
-            v.withUnsafeBufferPointer { MixedPrecisionProducts.gram(xp.baseAddress!, n: n, d: d, $0.baseAddress!) }
+            v.withUnsafeBufferPointer { v in
+                rowProducts.withUnsafeMutableBufferPointer {
+                    MixedPrecisionProducts.gram(xp.baseAddress!, n: n, d: d, v.baseAddress!, rowProducts: $0.baseAddress!)
+                }
+            }
         }
         let scale = want.map(abs).max()!
         #expect(zip(got, want).map { abs($0 - $1) }.max()! / scale <= 1e-12)
+        // X v on the way
+        let innerScale = inner.map(abs).max()!
+        #expect(zip(rowProducts, inner).map { abs($0 - $1) }.max()! / innerScale <= 1e-12)
     }
 
     /// The triangular solves against a factor made up: L with a known solution x,
