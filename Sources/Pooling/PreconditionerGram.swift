@@ -9,8 +9,8 @@ import Tensors
 /// the solver corrects whatever it gets wrong, so it may be formed from rounded values:
 /// where the CPU has AVX-512 BF16, from bfloat16 products summed in float, at twice the
 /// float rate (0.8 ms against `ssyrk`'s 1.75 ms on one thread). A coarser preconditioner
-/// costs the solver iterations: with the default λ on DINOv2 features 4 instead of 2, at
-/// 0.12 ms each. The wide case (a CNN's few positions of many channels) is small and keeps
+/// costs the solver iterations: with the default λ on DINOv2 features three instead of
+/// one, at about 0.1 ms each. The wide case (a CNN's few positions of many channels) is small and keeps
 /// `ssyrk`.
 enum PreconditionerGram {
     /// How the products are taken.

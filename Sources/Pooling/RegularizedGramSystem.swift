@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 import Tensors
 
 /// The systems generalized max pooling solves, (G + λI) z = b, with G the smaller Gram
@@ -11,9 +12,10 @@ import Tensors
 /// are provably within `tolerance` of the double-precision ones (see `converged`), so even
 /// a small λ, where a float solve alone loses the digits the map is made of (measured:
 /// 2e-5 relative error at λ = 0.5), gets them right; with the default λ on DINOv2
-/// features it takes two iterations from a float Gram matrix, four from a bfloat16 one.
-/// If the float matrix cannot be factored, or the iteration stalls, the system is solved
-/// from a Gram matrix formed in double instead.
+/// features it takes three iterations from a bfloat16 Gram matrix (one from a float one).
+/// If a bfloat16 matrix cannot be factored (a λ below its rounding), a float one is formed
+/// and kept; if that cannot be factored either, or the iteration stalls, the system is
+/// solved from a Gram matrix formed in double instead.
 ///
 /// It does not depend on λ, so the explorer keeps the last one (`GramCache`) and a λ
 /// change costs one float factorization and a few matrix–vector products.
@@ -29,20 +31,32 @@ public final class RegularizedGramSystem: Sendable {
     /// column-major, the lower triangle, which its Cholesky factors fastest (OpenBLAS
     /// `spotrf` at 384×384: 0.42 ms lower, 0.60 ms upper, means of 50).
     let gram: [Float]
+    /// Whether `gram` came from bfloat16 products.
+    let coarseGram: Bool
     /// The right-hand side GMP solves for: Xᵀ1 (tall) or 1, in double.
     let rightHandSide: [Double]
+    /// A float Gram matrix, formed when the coarse one could not be factored for some λ
+    /// (on DINOv2 features: λ = 0.01), and kept for the next.
+    nonisolated(unsafe) private var floatGram: [Float]?
+    private let floatGramLock = NSLock()
 
     /// Normwise relative error the answers are held to: below float rounding (6e-8), as
     /// pooled vectors and maps are stored in float.
     static let tolerance = 1e-8
 
-    init(features x: Tensor, products: PreconditionerGram.Products = .fastest) {
+    convenience init(features x: Tensor, products: PreconditionerGram.Products = .fastest) {
+        self.init(features: x, preconditioner: PreconditionerGram.make(x, products: products))
+    }
+
+    /// With the preconditioner's Gram matrix given: a bfloat16 one comes with X's column sums.
+    init(features x: Tensor, preconditioner: (gram: [Float], columnSums: [Double]?)) {
         (rows, columns) = (x.shape[0], x.shape[1])
         tall = rows > columns
         size = min(rows, columns)
         features = x
-        let (gram, columnSums) = PreconditionerGram.make(x, products: products)
+        let (gram, columnSums) = preconditioner
         self.gram = gram
+        coarseGram = columnSums != nil
         if !tall {
             rightHandSide = [Double](repeating: 1, count: size)
         } else if let columnSums {
@@ -156,10 +170,20 @@ public final class RegularizedGramSystem: Sendable {
         return (zip(gramProduct, z).map { $0 + lambda * $1 }, product)
     }
 
-    /// The float Cholesky factor of G + λI (`BlockedCholesky`, on the compute threads), or
-    /// nil when rounding left the float matrix indefinite. Row-major, it holds Lᵀ in its
-    /// upper triangle: row i is L's column i.
+    /// The float Cholesky factor of G + λI (`BlockedCholesky`, on the compute threads), from
+    /// `gram` or, when rounding left that indefinite, from the float Gram matrix; nil when
+    /// neither factors. Row-major, it holds Lᵀ in its upper triangle: row i is L's column i.
     private func floatFactor(lambda: Double) -> [Float]? {
+        if let factor = Self.factor(gram, plus: lambda, size: size) { return factor }
+        guard coarseGram else { return nil }
+        let exact = floatGramLock.withLock {
+            if floatGram == nil { floatGram = PreconditionerGram.floatUpper(features, tall: tall) }
+            return floatGram!
+        }
+        return Self.factor(exact, plus: lambda, size: size)
+    }
+
+    private static func factor(_ gram: [Float], plus lambda: Double, size: Int) -> [Float]? {
         var matrix = gram
         let shift = Float(lambda)
         for i in 0..<size { matrix[i * size + i] += shift }

@@ -61,6 +61,26 @@ struct RegularizedGramSystemTests {
         }
     }
 
+    /// A coarse Gram matrix that rounding left indefinite for a small λ (as bfloat16 products
+    /// leave DINOv2's at λ = 0.01): the solver forms the float one and iterates from its
+    /// factor instead of falling back to double, with the same answers. Made here from the
+    /// float matrix with its first diagonal entry below −λ: the system itself is unchanged.
+    @Test(arguments: [0.5, 1000])
+    func indefiniteCoarseGramFallsBackToTheFloatOne(lambda: Double) throws {
+        let (n, d) = (1024, 384)
+        let x = Self.tokens(n: n, d: d)
+        var broken = PreconditionerGram.floatUpper(x, tall: true)
+        broken[0] = -Float(lambda) - 1
+        let sums = (0..<d).map { c in (0..<n).reduce(0.0) { $0 + Double(x.scalars[$1 * d + c]) } }
+        let system = RegularizedGramSystem(features: x, preconditioner: (broken, sums))
+        let reference = RegularizedGramSystem(features: x, products: .float)
+        let (alpha, pooled, iterations) = try system.generalizedMax(lambda: lambda)
+        let (wantAlpha, wantPooled, _) = try reference.generalizedMax(lambda: lambda)
+        #expect(iterations != nil, "the float Gram matrix's factor must serve")
+        #expect(Self.distance(alpha, wantAlpha) / Self.length(wantAlpha) <= 2e-8)
+        #expect(Self.distance(pooled, wantPooled) / Self.length(wantPooled) <= 2e-8)
+    }
+
     static func length(_ a: [Double]) -> Double { a.reduce(0) { $0 + $1 * $1 }.squareRoot() }
     static func distance(_ a: [Double], _ b: [Double]) -> Double { length(zip(a, b).map { $0 - $1 }) }
 
