@@ -4,9 +4,10 @@ import Tensors
 /// part normalised (patches that add to the pooled vector); the signed α is kept for export.
 ///
 /// When N > d the d×d form from the Woodbury identity is solved instead:
-/// α = (1 − X (XᵀX + λI)⁻¹ Xᵀ 1) / λ, whose (XᵀX + λI)⁻¹ Xᵀ 1 is u itself. Both are solved in double precision by
-/// `RegularizedGramSystem`: with a small λ the Woodbury form subtracts nearly equal
-/// numbers, and a single-precision answer loses the digits the map is made of.
+/// α = (1 − X (XᵀX + λI)⁻¹ Xᵀ 1) / λ, whose (XᵀX + λI)⁻¹ Xᵀ 1 is u itself. Both are
+/// solved in double precision by `RegularizedGramSystem`: with a small λ the Woodbury form
+/// subtracts nearly equal numbers, and a single-precision answer loses the digits the map
+/// is made of.
 public struct GMPPooling: PoolingMethod {
     public let lambda: Double
 

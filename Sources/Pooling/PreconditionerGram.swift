@@ -10,8 +10,8 @@ import Tensors
 /// where the CPU has AVX-512 BF16, from bfloat16 products summed in float, at twice the
 /// float rate (0.8 ms against `ssyrk`'s 1.75 ms on one thread). A coarser preconditioner
 /// costs the solver iterations: with the default λ on DINOv2 features three instead of
-/// one, at about 0.1 ms each. The wide case (a CNN's few positions of many channels) is small and keeps
-/// `ssyrk`.
+/// one, at about 0.1 ms each. The wide case (a CNN's few positions of many channels) is
+/// small and keeps `ssyrk`.
 enum PreconditionerGram {
     /// How the products are taken.
     enum Products: Sendable {
@@ -27,7 +27,7 @@ enum PreconditionerGram {
     static let bfloat16Available = spx_bf16_gram_available() != 0
 
     /// The upper triangle and, where the bfloat16 packing summed them on the way, X's
-    /// column sums (Xᵀ1, exact in double).
+    /// column sums (Xᵀ1, in double).
     static func make(_ x: Tensor, products: Products) -> (gram: [Float], columnSums: [Double]?) {
         let tall = x.shape[0] > x.shape[1]
         let bfloat16: Bool
