@@ -36,7 +36,7 @@ public final class RegularizedGramSystem: Sendable {
     /// The right-hand side GMP solves for: Xᵀ1 (tall) or 1, in double.
     let rightHandSide: [Double]
     /// A float Gram matrix, formed when the coarse one could not be factored for some λ
-    /// (on DINOv2 features: λ = 0.01), and kept for the next.
+    /// (on DINOv2 features: λ = 0.01), and used for every λ after.
     nonisolated(unsafe) private var floatGram: [Float]?
     private let floatGramLock = NSLock()
 
@@ -170,12 +170,15 @@ public final class RegularizedGramSystem: Sendable {
         return (zip(gramProduct, z).map { $0 + lambda * $1 }, product)
     }
 
-    /// The float Cholesky factor of G + λI (`BlockedCholesky`, on the compute threads), from
-    /// `gram` or, when rounding left that indefinite, from the float Gram matrix; nil when
-    /// neither factors. Row-major, it holds Lᵀ in its upper triangle: row i is L's column i.
+    /// The float Cholesky factor of G + λI (`BlockedCholesky`, on the compute threads), or
+    /// nil when rounding left the float matrix indefinite. From `gram`, or from the float
+    /// Gram matrix once one was formed: when the coarse one could not be factored, that is
+    /// formed and used from then on (it also takes fewer iterations). Row-major, it holds Lᵀ
+    /// in its upper triangle: row i is L's column i.
     private func floatFactor(lambda: Double) -> [Float]? {
-        if let factor = Self.factor(gram, plus: lambda, size: size) { return factor }
-        guard coarseGram else { return nil }
+        let formed = floatGramLock.withLock { floatGram }
+        if let factor = Self.factor(formed ?? gram, plus: lambda, size: size) { return factor }
+        guard coarseGram, formed == nil else { return nil }
         let exact = floatGramLock.withLock {
             if floatGram == nil { floatGram = PreconditionerGram.floatUpper(features, tall: tall) }
             return floatGram!

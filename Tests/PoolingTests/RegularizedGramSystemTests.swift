@@ -63,8 +63,9 @@ struct RegularizedGramSystemTests {
 
     /// A coarse Gram matrix that rounding left indefinite for a small λ (as bfloat16 products
     /// leave DINOv2's at λ = 0.01): the solver forms the float one and iterates from its
-    /// factor instead of falling back to double, with the same answers. Made here from the
-    /// float matrix with its first diagonal entry below −λ: the system itself is unchanged.
+    /// factor instead of falling back to double, with the same answers, and keeps it. Made
+    /// here from the float matrix with its first diagonal entry below −λ: the system itself
+    /// is unchanged.
     @Test(arguments: [0.5, 1000])
     func indefiniteCoarseGramFallsBackToTheFloatOne(lambda: Double) throws {
         let (n, d) = (1024, 384)
@@ -79,6 +80,10 @@ struct RegularizedGramSystemTests {
         #expect(iterations != nil, "the float Gram matrix's factor must serve")
         #expect(Self.distance(alpha, wantAlpha) / Self.length(wantAlpha) <= 2e-8)
         #expect(Self.distance(pooled, wantPooled) / Self.length(wantPooled) <= 2e-8)
+        // From then on the float matrix serves every λ, even one the coarse one factors at:
+        // the iteration is then the float system's, step for step.
+        let later = 1e6
+        #expect(try system.generalizedMax(lambda: later).iterations == reference.generalizedMax(lambda: later).iterations)
     }
 
     static func length(_ a: [Double]) -> Double { a.reduce(0) { $0 + $1 * $1 }.squareRoot() }
