@@ -48,10 +48,14 @@ enum PreconditionerGram {
     static func bfloat16Upper(_ x: Tensor) -> (gram: [Float], columnSums: [Double]) {
         let (n, d) = (x.shape[0], x.shape[1])
         let stride = spx_bf16_packed_stride(d)
-        var packed = [UInt32](repeating: 0, count: (n + 1) / 2 * stride + 16)
-        var sums = [Double](repeating: 0, count: d)
-        x.scalars.withUnsafeBufferPointer { source in
-            spx_bf16_pack(source.baseAddress!, n, d, &packed, &sums)
+        // Every word and sum is written by the packing, padding included.
+        let words = (n + 1) / 2 * stride + 16
+        var sums = [Double](unsafeUninitializedCapacity: d) { sums, initialized in initialized = d }
+        let packed = [UInt32](unsafeUninitializedCapacity: words) { packed, initialized in
+            x.scalars.withUnsafeBufferPointer { source in
+                sums.withUnsafeMutableBufferPointer { spx_bf16_pack(source.baseAddress!, n, d, packed.baseAddress!, $0.baseAddress!) }
+            }
+            initialized = words
         }
         var gram = [Float](repeating: 0, count: d * d)
         let parts = ComputeThreads.count > 1 && d >= 96 ? ComputeThreads.count : 1
