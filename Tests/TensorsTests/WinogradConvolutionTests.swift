@@ -1,6 +1,5 @@
 import Foundation
-@testable import Backbones
-import Tensors
+@testable import Tensors
 import Testing
 import TestSupport
 

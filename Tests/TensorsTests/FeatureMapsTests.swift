@@ -1,4 +1,4 @@
-@testable import Backbones
+@testable import Tensors
 import Testing
 import TestSupport
 

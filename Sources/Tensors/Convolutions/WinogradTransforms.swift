@@ -1,5 +1,3 @@
-import Tensors
-
 /// The two Winograd algorithms for 3×3 filters, F(2×2, 3×3) and F(4×4, 3×3): their
 /// transform matrices, and the transforms of one tile eight channels at a time.
 ///
@@ -13,7 +11,7 @@ import Tensors
 /// is kept to narrow layers (see `WinogradConvolution.tile(inChannels:)`).
 /// The matrices are the usual ones (Lavin and Gray, 2016), interpolating at 0, ±1, ∞ and,
 /// for m = 4, ±2.
-enum WinogradTile: Sendable {
+package enum WinogradTile: Sendable {
     case two, four
 
     /// Output tile side m.

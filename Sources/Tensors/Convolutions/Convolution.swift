@@ -1,5 +1,3 @@
-import Tensors
-
 /// A 2-D convolution with its batch norm folded in, on channels-last feature maps
 /// (`[height, width, channels]`, a pixel's channels contiguous).
 ///
@@ -9,8 +7,8 @@ import Tensors
 /// output is the Trace's `[pixels, channels]` tokens as it stands. Dense 3×3 stride-1
 /// convolutions run by Winograd's algorithm, other dense ones as one `PackedGEMM` product,
 /// depthwise ones as a direct loop across channels.
-struct Convolution: Sendable {
-    enum Padding: Sendable, Equatable {
+package struct Convolution: Sendable {
+    package enum Padding: Sendable, Equatable {
         /// PyTorch: `padding` zeros on every side.
         case symmetric(Int)
         /// TensorFlow "same": output = ⌈input / stride⌉, the odd pixel of padding at the
@@ -18,12 +16,12 @@ struct Convolution: Sendable {
         case same
     }
 
-    let outChannels: Int
-    let inChannels: Int
-    let kernel: Int
-    let stride: Int
-    let padding: Padding
-    let depthwise: Bool
+    package let outChannels: Int
+    package let inChannels: Int
+    package let kernel: Int
+    package let stride: Int
+    package let padding: Padding
+    package let depthwise: Bool
     let bias: [Float]
     /// The weights in the one form the convolution runs with.
     let form: Form
@@ -55,7 +53,7 @@ struct Convolution: Sendable {
     /// `raw` is PyTorch's `[out, in, k, k]` (`[out, 1, k, k]` when depthwise); `microkernel`,
     /// the products' block, and `winogradTile`, the Winograd tile of a 3×3 stride-1 one
     /// (tests run each; by default the layer's own).
-    init(weight raw: Tensor, convBias: Tensor?, batchNorm: (weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor)?,
+    package init(weight raw: Tensor, convBias: Tensor?, batchNorm: (weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor)?,
          eps: Float, stride: Int, padding: Padding, depthwise: Bool = false, microkernel: MicrokernelShape = .preferred,
          winogradTile: WinogradTile? = nil) {
         let out = raw.shape[0], perFilter = raw.count / out
@@ -121,7 +119,7 @@ struct Convolution: Sendable {
     /// `input`: `[height, width, inChannels]` flattened. Returns `[oh, ow, outChannels]`,
     /// after adding `residual` (same shape as the output) and applying `activation`; both
     /// are fused into the matrix product's blocks.
-    func apply(_ input: [Float], height: Int, width: Int, activation: GEMM.Epilogue.Activation = .none,
+    package func apply(_ input: [Float], height: Int, width: Int, activation: GEMM.Epilogue.Activation = .none,
                residual: [Float]? = nil) -> (values: [Float], height: Int, width: Int) {
         let oh = outputSize(height), ow = outputSize(width)
         let top = leadingPad(height), left = leadingPad(width)
@@ -239,16 +237,16 @@ struct Convolution: Sendable {
 }
 
 /// Layout changes and pooling on channels-last maps.
-enum FeatureMaps {
+package enum FeatureMaps {
     /// A preprocessed image, `[3, height, width]`, as the channels-last map the convolutions take.
-    static func channelsLast(_ pixels: [Float], channels: Int, height: Int, width: Int) -> [Float] {
+    package static func channelsLast(_ pixels: [Float], channels: Int, height: Int, width: Int) -> [Float] {
         Tensor(shape: [channels, height * width], scalars: pixels).transposed().scalars
     }
 
     /// 3×3 max pooling, stride 2, padding 1 (ResNet's stem), output rows split across
     /// threads; each output pixel is the maximum of its (up to) nine input pixels, eight
     /// channels at a time.
-    static func maxPool(_ input: [Float], channels: Int, height: Int, width: Int) -> (values: [Float], height: Int, width: Int) {
+    package static func maxPool(_ input: [Float], channels: Int, height: Int, width: Int) -> (values: [Float], height: Int, width: Int) {
         typealias Lanes = SIMD8<Float>
         let oh = (height + 2 - 3) / 2 + 1, ow = (width + 2 - 3) / 2 + 1
         var output = [Float](unsafeUninitializedCapacity: channels * oh * ow) { _, n in n = channels * oh * ow }
@@ -291,11 +289,11 @@ enum FeatureMaps {
     }
 
     /// A channels-last map is the Trace's `[h·w, channels]` tokens as it stands.
-    static func tokens(_ values: [Float], channels: Int, height: Int, width: Int) -> Tensor {
+    package static func tokens(_ values: [Float], channels: Int, height: Int, width: Int) -> Tensor {
         Tensor(shape: [height * width, channels], scalars: values)
     }
 
-    static func globalAverage(_ values: [Float], channels: Int, plane: Int) -> [Float] {
+    package static func globalAverage(_ values: [Float], channels: Int, plane: Int) -> [Float] {
         var sums = [Float](repeating: 0, count: channels)
         values.withUnsafeBufferPointer { source in
             sums.withUnsafeMutableBufferPointer { total in

@@ -1,4 +1,3 @@
-import Tensors
 import Foundation
 
 /// Winograd's minimal filtering for dense 3×3 stride-1 convolutions on channels-last maps:

@@ -1,5 +1,4 @@
-@testable import Backbones
-import Tensors
+@testable import Tensors
 import Testing
 import TestSupport
 
