@@ -70,8 +70,10 @@ def how(x):
 
 
 def cls(attention, prefix, head):
+    """The [CLS] row over the patches: one head's, or the heads' raw rows averaged
+    (attn[:, 0, prefix:].mean(0), as timm's examples and vit-explain do), then
+    renormalised once."""
     rows = attention[:, 0, prefix:]
-    rows = rows / rows.sum(1, keepdims=True)
     a = rows.mean(0) if head is None else rows[head]
     return a / a.sum()
 

@@ -1,7 +1,8 @@
 import Tensors
 
 /// The [CLS] token's attention: the CLS query row of the chosen block, per head or averaged
-/// over heads, with the CLS and register columns dropped and the rest renormalised.
+/// over heads, with the CLS and register columns dropped and the rest renormalised (for
+/// the mean: once, after averaging the heads' raw rows).
 /// The pooled vector is the layer's [CLS] token.
 public struct CLSPooling: PoolingMethod {
     public init() {}
@@ -21,14 +22,13 @@ public struct CLSPooling: PoolingMethod {
             throw PoolingError("cls: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
         }
         let selected = try selectedHeads(input.head, heads: heads)
+        // The heads' raw rows are averaged first and the patch columns renormalised once
+        // (`attn[:, 0, prefix:].mean(0)`): a head that looks mostly at [CLS] or a register
+        // weighs in with the little it gives the patches.
         var weights = [Double](repeating: 0, count: input.tokenCount)
         for h in selected {
-            let row = h * stride
-            var total = 0.0
-            for i in 0..<input.tokenCount { total += Double(rows.scalars[row + input.prefixTokens + i]) }
-            for i in 0..<input.tokenCount {
-                weights[i] += Double(rows.scalars[row + input.prefixTokens + i]) / max(total, .leastNormalMagnitude) / Double(selected.count)
-            }
+            let row = h * stride + input.prefixTokens
+            for i in 0..<input.tokenCount { weights[i] += Double(rows.scalars[row + i]) }
         }
         return PoolingResult(pooled: classToken, map: normalizedMap(weights))
     }
