@@ -5,12 +5,16 @@ public struct ArchitectureSummary: Sendable, Equatable {
     }
 
     public let family: Family
+    /// The layout family that recognised the weights ("DINOv2 (facebookresearch/dinov2)" …).
+    public let familyName: String
     /// A short name such as "ViT-S/14 (DINOv2 layout)" or "ResNet-50".
     public let name: String
     /// Layer count offered to the explorer (blocks for ViTs, stages for CNNs).
     public let layerCount: Int
     public let width: Int
     public let heads: Int?
+    /// True when no source said the head count and width / 64 was assumed.
+    public let headsGuessed: Bool
     public let patchSize: Int?
     public let classCount: Int?
     public let hasSimPoolHead: Bool
@@ -18,8 +22,27 @@ public struct ArchitectureSummary: Sendable, Equatable {
     public let evidence: [String]
     /// The key prefix stripped from the checkpoint's names (`module.`, `backbone.` …).
     public let stripPrefix: String
-    /// Checkpoint names the model does not use (listed, not fatal).
+    /// Checkpoint names the model does not read and that change nothing it computes
+    /// (listed, not fatal; `TensorAccounting` refuses the others).
     public let unusedNames: [String]
+
+    public init(family: Family, familyName: String, name: String, layerCount: Int, width: Int, heads: Int? = nil,
+                headsGuessed: Bool = false, patchSize: Int? = nil, classCount: Int?, hasSimPoolHead: Bool,
+                evidence: [String], stripPrefix: String, unusedNames: [String]) {
+        self.family = family
+        self.familyName = familyName
+        self.name = name
+        self.layerCount = layerCount
+        self.width = width
+        self.heads = heads
+        self.headsGuessed = headsGuessed
+        self.patchSize = patchSize
+        self.classCount = classCount
+        self.hasSimPoolHead = hasSimPoolHead
+        self.evidence = evidence
+        self.stripPrefix = stripPrefix
+        self.unusedNames = unusedNames
+    }
 }
 
 /// A checkpoint whose layout is not one we know, with the names that did not match.
@@ -32,3 +55,4 @@ public struct UnknownArchitecture: Error, CustomStringConvertible {
         return "unknown architecture: \(reason)" + (names.isEmpty ? "" : " (names: \(names)\(sampleNames.count > 8 ? ", …" : ""))")
     }
 }
+

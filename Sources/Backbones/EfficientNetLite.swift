@@ -64,9 +64,10 @@ public struct EfficientNetLite: Backbone {
             classifier = nil
         }
         summary = ArchitectureSummary(
-            family: .efficientnetLite, name: "EfficientNet-Lite (\(block) blocks)", layerCount: stages.count,
+            family: .efficientnetLite, familyName: EfficientNetLiteFamily.familyName, name: "EfficientNet-Lite (\(block) blocks)", layerCount: stages.count,
             width: head.outChannels, heads: nil, patchSize: nil, classCount: classifier.map { $0.weight.shape[0] },
-            hasSimPoolHead: false, evidence: evidence, stripPrefix: prefix, unusedNames: weights.unusedNames)
+            hasSimPoolHead: false, evidence: evidence, stripPrefix: prefix,
+            unusedNames: try TensorAccounting.check(weights, family: EfficientNetLiteFamily.familyName))
     }
 
     public func forward(pixels: [Float], height: Int, width: Int) -> Trace {

@@ -5,9 +5,24 @@
 ///   DINO, DINOv2 and the bundled model use it.
 /// - `.antialiasedBicubic`: the same call with `antialias=True` (timm's default), which is
 ///   PIL's filter: a = −0.5, support widened when shrinking, weights renormalised at edges.
+///   timm, and DINOv2's hub models with registers (`interpolate_antialias=True`, offset 0).
+/// - `.bicubicWithOffset`: plain bicubic asked for by a scale factor of (n + 0.1) / M rather
+///   than a size: DINO's and DINOv2's `interpolate_offset=0.1` (their hub models without
+///   registers). PyTorch then maps output i to input (i + ½)·M / (n + 0.1) − ½, so the
+///   samples sit slightly off those of `.bicubic`.
 public enum PositionResampling: String, Sendable {
     case bicubic
     case antialiasedBicubic = "antialiased-bicubic"
+    case bicubicWithOffset = "bicubic-offset-0.1"
+
+    /// What each convention is, in `inspect`'s words.
+    public var explanation: String {
+        switch self {
+        case .bicubic: return "bicubic to the grid's size, no antialias"
+        case .antialiasedBicubic: return "bicubic to the grid's size with antialias"
+        case .bicubicWithOffset: return "bicubic by scale factor (n + 0.1) / M, no antialias"
+        }
+    }
 
     /// `table`: `[sourceHeight·sourceWidth, channels]`, row-major grid. Returns the
     /// `[targetHeight·targetWidth, channels]` table.
@@ -44,7 +59,8 @@ public enum PositionResampling: String, Sendable {
     func weights(input: Int, output: Int) -> [[(Int, Float)]] {
         let scale = Double(input) / Double(output)
         switch self {
-        case .bicubic:
+        case .bicubic, .bicubicWithOffset:
+            let scale = self == .bicubic ? scale : Double(input) / (Double(output) + 0.1)
             return (0..<output).map { i in
                 let center = (Double(i) + 0.5) * scale - 0.5
                 let base = Int(center.rounded(.down))

@@ -64,12 +64,10 @@ public struct ResNet: Backbone {
         }
         let simpool = SimPoolHeadNames.find(in: checkpoint) != nil
         if simpool { evidence.append("SimPool pooling head present") }
-        // SimPool's ResNet keeps auxiliary batch norms for training only.
-        let unused = weights.unusedNames.filter { !$0.contains("aux_bn") && !SimPoolHeadNames.isHeadName($0) }
         summary = ArchitectureSummary(
-            family: .resnet, name: "ResNet-\(depth)", layerCount: 4, width: width, heads: nil, patchSize: nil,
+            family: .resnet, familyName: ResNetFamily.familyName, name: "ResNet-\(depth)", layerCount: 4, width: width, heads: nil, patchSize: nil,
             classCount: classifier.map { $0.weight.shape[0] }, hasSimPoolHead: simpool, evidence: evidence,
-            stripPrefix: prefix, unusedNames: unused)
+            stripPrefix: prefix, unusedNames: try TensorAccounting.check(weights, family: ResNetFamily.familyName))
     }
 
     public func forward(pixels: [Float], height: Int, width: Int) -> Trace {

@@ -1,25 +1,46 @@
 import Checkpoints
 import Tensors
 
-/// timm's VisionTransformer and its relatives (DeiT, DINO, DINOv2 with LayerScale and
-/// registers, SimPool ViTs without [CLS]): pre-norm blocks, fused qkv, exact GELU.
+/// The pre-norm ViT that timm's VisionTransformer and its relatives share (DeiT, DINO,
+/// DINOv2 with LayerScale, registers and SwiGLU, SimPool ViTs without [CLS], transformers'
+/// ViT / DeiT / DINOv2): fused qkv, exact GELU or SwiGLU. Families map their names onto
+/// timm's, which this pass reads.
 public struct VisionTransformer: Backbone {
+    /// The feed-forward of every block.
+    public enum FeedForward: String, Sendable {
+        /// fc1 → exact GELU → fc2.
+        case gelu
+        /// DINOv2's SwiGLU: w12 gives [x₁ | x₂], then SiLU(x₁) ⊙ x₂ → w3.
+        case swiglu
+    }
+
+    /// What the classifier reads from the final normalised tokens.
+    public enum ClassifierInput: String, Sendable {
+        case classToken
+        /// timm `global_pool="avg"`: the mean of the patch tokens (through fc_norm when present).
+        case meanOfPatches
+        /// DINOv2's linear heads and transformers' Dinov2ForImageClassification: [CLS] beside the patch mean.
+        case classTokenAndMeanOfPatches
+    }
+
     public struct Config: Sendable, Equatable {
         public var width: Int
         public var depth: Int
         public var heads: Int
         public var patchSize: Int
         public var hasClassToken: Bool
+        /// Prefix tokens after [CLS]: registers, storage or distillation tokens.
         public var registerCount: Int
         /// The grid the position table was trained for.
         public var positionGrid: (height: Int, width: Int)
-        /// True when the table also has rows for the prefix tokens (timm's default).
+        /// True when the table also has rows for the prefix tokens (timm's default, DeiT's
+        /// distillation token); they are the first rows, for the first prefix tokens.
         public var positionsCoverPrefix: Bool
         public var positionResampling: PositionResampling
         public var normEps: Float
         public var classCount: Int?
-        /// Classifier input: the [CLS] token, or the mean of patch tokens (through fc_norm).
-        public var headUsesMeanPooling: Bool
+        public var classifierInput: ClassifierInput
+        public var feedForward: FeedForward = .gelu
 
         public var prefixTokens: Int { (hasClassToken ? 1 : 0) + registerCount }
 
@@ -28,7 +49,7 @@ public struct VisionTransformer: Backbone {
                 && a.hasClassToken == b.hasClassToken && a.registerCount == b.registerCount
                 && a.positionGrid == b.positionGrid && a.positionsCoverPrefix == b.positionsCoverPrefix
                 && a.positionResampling == b.positionResampling && a.normEps == b.normEps
-                && a.classCount == b.classCount && a.headUsesMeanPooling == b.headUsesMeanPooling
+                && a.classCount == b.classCount && a.classifierInput == b.classifierInput && a.feedForward == b.feedForward
         }
     }
 
@@ -38,6 +59,7 @@ public struct VisionTransformer: Backbone {
         let projWeight: Tensor, projBias: Tensor?
         let layerScale1: Tensor?
         let norm2Weight: Tensor, norm2Bias: Tensor
+        /// fc1 (or SwiGLU's w12) and fc2 (or w3).
         let fc1Weight: Tensor, fc1Bias: Tensor?
         let fc2Weight: Tensor, fc2Bias: Tensor?
         let layerScale2: Tensor?
@@ -72,7 +94,9 @@ public struct VisionTransformer: Backbone {
         var blocks: [Block] = []
         for i in 0..<config.depth {
             let b = "blocks.\(i)."
-            let hidden = weights.shape(b + "mlp.fc1.weight")?[0] ?? 4 * d
+            let (inner, outer) = config.feedForward == .swiglu ? ("mlp.w12", "mlp.w3") : ("mlp.fc1", "mlp.fc2")
+            let hidden = weights.shape(b + inner + ".weight")?[0] ?? 4 * d
+            let output = config.feedForward == .swiglu ? hidden / 2 : hidden
             blocks.append(Block(
                 norm1Weight: try weights.tensor(b + "norm1.weight", shape: [d]),
                 norm1Bias: try weights.tensor(b + "norm1.bias", shape: [d]),
@@ -83,10 +107,10 @@ public struct VisionTransformer: Backbone {
                 layerScale1: try weights.optional(b + "ls1.gamma", shape: [d]),
                 norm2Weight: try weights.tensor(b + "norm2.weight", shape: [d]),
                 norm2Bias: try weights.tensor(b + "norm2.bias", shape: [d]),
-                fc1Weight: try weights.tensor(b + "mlp.fc1.weight", shape: [hidden, d]),
-                fc1Bias: try weights.optional(b + "mlp.fc1.bias", shape: [hidden]),
-                fc2Weight: try weights.tensor(b + "mlp.fc2.weight", shape: [d, hidden]),
-                fc2Bias: try weights.optional(b + "mlp.fc2.bias", shape: [d]),
+                fc1Weight: try weights.tensor(b + inner + ".weight", shape: [hidden, d]),
+                fc1Bias: try weights.optional(b + inner + ".bias", shape: [hidden]),
+                fc2Weight: try weights.tensor(b + outer + ".weight", shape: [d, output]),
+                fc2Bias: try weights.optional(b + outer + ".bias", shape: [d]),
                 layerScale2: try weights.optional(b + "ls2.gamma", shape: [d])))
         }
         self.blocks = blocks
@@ -95,7 +119,8 @@ public struct VisionTransformer: Backbone {
         fcNormWeight = try weights.optional("fc_norm.weight", shape: [d])
         fcNormBias = try weights.optional("fc_norm.bias", shape: [d])
         if let classes = config.classCount {
-            headWeight = try weights.tensor("head.weight", shape: [classes, d])
+            let inputs = config.classifierInput == .classTokenAndMeanOfPatches ? 2 * d : d
+            headWeight = try weights.tensor("head.weight", shape: [classes, inputs])
             headBias = try weights.optional("head.bias", shape: [classes])
         } else {
             headWeight = nil
@@ -142,17 +167,9 @@ public struct VisionTransformer: Backbone {
                 Array(positions.scalars[(positionPrefix * d)...]), channels: d,
                 from: sourceGrid, to: (gridH, gridW))
             for i in 0..<(patches * d) { embedded.scalars[i] += grid[i] }
-            if let classToken {
-                for c in 0..<d { x.scalars[c] = classToken.scalars[c] + (positionPrefix > 0 ? positions.scalars[c] : 0) }
-            }
-        } else if let classToken {
-            for c in 0..<d { x.scalars[c] = classToken.scalars[c] }
-        }
-        if let registers {
-            let first = config.hasClassToken ? 1 : 0
-            for r in 0..<config.registerCount {
-                for c in 0..<d { x.scalars[(first + r) * d + c] = registers.scalars[r * d + c] }
-            }
+            placePrefixTokens(into: &x, positionRows: positionPrefix)
+        } else {
+            placePrefixTokens(into: &x, positionRows: 0)
         }
         x.scalars.replaceSubrange((prefix * d)..<(tokens * d), with: embedded.scalars)
 
@@ -168,6 +185,18 @@ public struct VisionTransformer: Backbone {
         let rollout = config.hasClassToken ? AttentionRollout.classRows(layers.compactMap(\.attention)) : nil
         return Trace(layers: layers, final: final, logits: classify(final: normed, raw: x, prefix: prefix),
                      hasClassToken: config.hasClassToken, rolloutRows: rollout)
+    }
+
+    /// [CLS] then the other prefix tokens at the head of `x`; the first `positionRows` of them
+    /// get the position table's leading rows (DINOv2: [CLS] only; timm's default and DeiT: all).
+    func placePrefixTokens(into x: inout Tensor, positionRows: Int) {
+        let d = config.width
+        var prefixRows: [Float] = classToken?.scalars ?? []
+        if let registers { prefixRows += registers.scalars }
+        for i in 0..<prefixRows.count {
+            let token = i / d
+            x.scalars[i] = prefixRows[i] + (token < positionRows ? positions!.scalars[i] : 0)
+        }
     }
 
     /// How many leading rows of the position table belong to prefix tokens, and the grid of
@@ -219,9 +248,26 @@ public struct VisionTransformer: Backbone {
         }
         addResidual(&x, mixed.linear(weight: block.projWeight, bias: block.projBias), scale: block.layerScale1)
         let h2 = x.layerNormLastAxis(weight: block.norm2Weight, bias: block.norm2Bias, eps: config.normEps)
-        let hidden = h2.linear(weight: block.fc1Weight, bias: block.fc1Bias, gelu: true)
+        let hidden: Tensor
+        switch config.feedForward {
+        case .gelu: hidden = h2.linear(weight: block.fc1Weight, bias: block.fc1Bias, gelu: true)
+        case .swiglu: hidden = Self.gatedSiLU(h2.linear(weight: block.fc1Weight, bias: block.fc1Bias))
+        }
         addResidual(&x, hidden.linear(weight: block.fc2Weight, bias: block.fc2Bias), scale: block.layerScale2)
         return probabilities
+    }
+
+    /// `[T, 2H]` = [x₁ | x₂] per row → `[T, H]` = SiLU(x₁) ⊙ x₂, SiLU(v) = v / (1 + e^−v).
+    static func gatedSiLU(_ both: Tensor) -> Tensor {
+        let (rows, hidden) = (both.shape[0], both.shape[1] / 2)
+        var result = Tensor(uninitialized: [rows, hidden])
+        for r in 0..<rows {
+            for c in 0..<hidden {
+                let gate = both.scalars[r * 2 * hidden + c], value = both.scalars[r * 2 * hidden + hidden + c]
+                result.scalars[r * hidden + c] = gate / (1 + VectorMath.exp(-gate)) * value
+            }
+        }
+        return result
     }
 
     /// x += scale ⊙ update (per channel), or x += update without LayerScale.
@@ -242,7 +288,16 @@ public struct VisionTransformer: Backbone {
         guard let headWeight else { return nil }
         let d = config.width
         var pooled: Tensor
-        if config.headUsesMeanPooling {
+        switch config.classifierInput {
+        case .classTokenAndMeanOfPatches:
+            let patches = normed.shape[0] - prefix
+            var input = Array(normed.scalars[0..<d]) + [Float](repeating: 0, count: d)
+            for t in prefix..<normed.shape[0] {
+                for c in 0..<d { input[d + c] += normed.scalars[t * d + c] }
+            }
+            for c in 0..<d { input[d + c] /= Float(patches) }
+            pooled = Tensor(shape: [1, 2 * d], scalars: input)
+        case .meanOfPatches:
             // timm global_pool="avg": mean of the patch tokens of the un-normed output, then fc_norm.
             let source = fcNormWeight == nil ? normed : raw
             let patches = source.shape[0] - prefix
@@ -254,7 +309,7 @@ public struct VisionTransformer: Backbone {
             if let fcNormWeight {
                 pooled = pooled.layerNormLastAxis(weight: fcNormWeight, bias: fcNormBias, eps: config.normEps)
             }
-        } else {
+        case .classToken:
             pooled = Tensor(shape: [1, d], scalars: Array(normed.scalars[0..<d]))
         }
         return pooled.linear(weight: headWeight, bias: headBias).scalars

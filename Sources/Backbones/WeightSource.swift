@@ -1,44 +1,99 @@
 import Checkpoints
 import Tensors
 
-/// Checkpoint tensors by their names under a stripped prefix, converted to Float32 when
-/// first asked for. Records which names were used, so the rest can be reported.
+/// A checkpoint's tensors under the names a forward pass asks for, converted to Float32
+/// when first asked for. Families whose files name things otherwise (DINOv2's chunked
+/// blocks, transformers' `encoder.layer.N.attention…`) give a rename from their names to
+/// the pass's, and `fuse` joins tensors a pass reads as one (separate q, k, v into qkv).
+/// Every original name read is recorded, so the rest can be accounted for.
 final class WeightSource: @unchecked Sendable {
     let checkpoint: Checkpoint
     let prefix: String
+    /// A phrase for error lines: whose names the pass's names stand for.
+    let naming: String?
+    /// The pass's name → the original names it reads (several when fused, in order).
+    private var originals: [String: [String]] = [:]
     private(set) var used: Set<String> = []
 
-    init(checkpoint: Checkpoint, prefix: String) {
+    /// `rename` maps a name with the prefix stripped onto the pass's name; nil keeps it.
+    init(checkpoint: Checkpoint, prefix: String, naming: String? = nil, rename: ((String) -> String?)? = nil) {
         self.checkpoint = checkpoint
         self.prefix = prefix
+        self.naming = naming
+        for name in checkpoint.names where name.hasPrefix(prefix) {
+            let stripped = String(name.dropFirst(prefix.count))
+            let canonical = rename?(stripped) ?? stripped
+            if originals[canonical] == nil { originals[canonical] = [name] }
+        }
     }
 
-    func has(_ name: String) -> Bool { checkpoint[prefix + name] != nil }
+    /// Makes `name` read `parts` (pass names) concatenated along the first axis, when all
+    /// of them exist; the parts themselves are then no longer offered.
+    func fuse(_ name: String, from parts: [String]) {
+        guard parts.allSatisfy({ originals[$0] != nil }) else { return }
+        originals[name] = parts.flatMap { originals[$0]! }
+        for part in parts { originals[part] = nil }
+    }
 
-    func shape(_ name: String) -> [Int]? { checkpoint[prefix + name]?.shape }
+    func has(_ name: String) -> Bool { originals[name] != nil }
+
+    /// The shape the pass sees: fused parts stacked along the first axis.
+    func shape(_ name: String) -> [Int]? {
+        guard let sources = originals[name] else { return nil }
+        let shapes = sources.compactMap { checkpoint[$0]?.shape }
+        guard var shape = shapes.first, shapes.count == sources.count else { return nil }
+        if shapes.count == 1 { return shape }
+        guard shapes.allSatisfy({ $0.count == shape.count && !$0.isEmpty && Array($0.dropFirst()) == Array(shape.dropFirst()) }) else {
+            return nil
+        }
+        if !shape.isEmpty { shape[0] = shapes.reduce(0) { $0 + $1[0] } }
+        return shape
+    }
+
+    /// The original names behind a pass name (for messages), or the name as the pass spells it.
+    func spelled(_ name: String) -> String {
+        originals[name].map { $0.joined(separator: " + ") } ?? prefix + name + (naming.map { " (\($0))" } ?? "")
+    }
 
     func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
-        guard let weight = checkpoint[prefix + name] else {
-            throw UnknownArchitecture(reason: "missing tensor '\(prefix + name)'", sampleNames: [])
+        guard let sources = originals[name] else {
+            throw UnknownArchitecture(reason: "missing tensor '\(spelled(name))'", sampleNames: [])
         }
-        if let expected, weight.shape != expected {
-            throw UnknownArchitecture(reason: "'\(prefix + name)' has shape \(weight.shape), expected \(expected)", sampleNames: [])
+        guard let shape = shape(name) else {
+            throw UnknownArchitecture(reason: "'\(spelled(name))' have shapes that do not stack", sampleNames: [])
         }
-        used.insert(prefix + name)
-        return weight.tensor()
+        if let expected, shape != expected {
+            throw UnknownArchitecture(reason: "'\(spelled(name))' has shape \(shape), expected \(expected)", sampleNames: [])
+        }
+        used.formUnion(sources)
+        if sources.count == 1 { return checkpoint[sources[0]]!.tensor() }
+        return Tensor(shape: shape, scalars: sources.flatMap { checkpoint[$0]!.tensor().scalars })
     }
 
     func optional(_ name: String, shape: [Int]? = nil) throws -> Tensor? {
         has(name) ? try tensor(name, shape: shape) : nil
     }
 
+    /// The pass names offered, for families that look for patterns (block indices).
+    var names: Dictionary<String, [String]>.Keys { originals.keys }
+
+    /// Names under the prefix that nothing read.
     var unusedNames: [String] {
-        checkpoint.names.filter { !used.contains($0) }
+        checkpoint.names.filter { $0.hasPrefix(prefix) && !used.contains($0) }
     }
 
-    /// The prefix under which `suffix` appears (`module.backbone.` …), if any.
+    /// Names outside the backbone's prefix (another module of the file: a text tower, a
+    /// training head, a student copy).
+    var outsideNames: [String] {
+        checkpoint.names.filter { !$0.hasPrefix(prefix) }
+    }
+
+    /// The prefix under which `suffix` appears (`module.backbone.` …), if any; a teacher's
+    /// copy wins over a student's, then the shortest.
     static func prefix(of suffix: String, in checkpoint: Checkpoint) -> String? {
         let candidates = checkpoint.names.filter { $0 == suffix || $0.hasSuffix("." + suffix) }
-        return candidates.map { String($0.dropLast(suffix.count)) }.min { $0.count < $1.count }
+            .map { String($0.dropLast(suffix.count)) }
+        let teachers = candidates.filter { $0.contains("teacher") }
+        return (teachers.isEmpty ? candidates : teachers).min { $0.count < $1.count }
     }
 }

@@ -78,6 +78,27 @@ public struct Checkpoint: Sendable {
         self.index = index
     }
 
+    /// The shards of one sharded checkpoint as one. A name in two shards is refused: which
+    /// copy a loader takes would then depend on the order it reads them.
+    public init(merging shards: [Checkpoint], path: String) throws {
+        guard let first = shards.first else { throw CheckpointError(path: path, problem: "no shards") }
+        var seen: [String: String] = [:]
+        var tensors: [WeightTensor] = []
+        var metadata: [String: String] = [:]
+        for shard in shards {
+            for tensor in shard.tensors {
+                if let other = seen[tensor.name] {
+                    throw CheckpointError(path: path, problem: "tensor '\(tensor.name)' is in two shards (\(other) and \(shard.path))")
+                }
+                seen[tensor.name] = shard.path
+                tensors.append(tensor)
+            }
+            metadata.merge(shard.metadata) { old, _ in old }
+        }
+        self.init(path: path, format: first.format, weightsEntry: first.weightsEntry, tensors: tensors,
+                  otherEntries: first.otherEntries, metadata: metadata, skippedEntries: shards.flatMap(\.skippedEntries))
+    }
+
     /// Finds the weights inside an unpickled object and flattens them to names.
     private init(path: String, format: Format, root: PickleValue) throws {
         let located = ContainerSearch.locateWeights(in: root)

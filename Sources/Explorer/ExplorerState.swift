@@ -33,11 +33,14 @@ public struct ExplorerState: Sendable {
         public var architecture: String
         public var layerCount: Int
         public var heads: Int?
+        /// True when the checkpoint did not say its head count and width / 64 was assumed.
+        public var headsGuessed: Bool
         public var isTransformer: Bool
         public var context: MethodCatalog.Context
 
-        public init(name: String, architecture: String, layerCount: Int, heads: Int?, isTransformer: Bool,
-                    context: MethodCatalog.Context) {
+        public init(name: String, architecture: String, layerCount: Int, heads: Int?, headsGuessed: Bool = false,
+                    isTransformer: Bool, context: MethodCatalog.Context) {
+            self.headsGuessed = headsGuessed
             self.name = name
             self.architecture = architecture
             self.layerCount = layerCount

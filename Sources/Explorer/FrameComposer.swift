@@ -109,7 +109,9 @@ public enum FrameComposer {
     static func status(_ grid: inout CellGrid, _ state: ExplorerState, _ computation: Result<MapComputation, PoolingError>?) {
         var parts = [state.model.name, state.methodSpecificationText(computation)]
         parts.append("layer \(state.layer + 1)/\(state.model.layerCount)")
-        if state.model.heads != nil { parts.append("head \(state.head)") }
+        if state.model.heads != nil {
+            parts.append("head \(state.head)" + (state.model.headsGuessed ? " (\(state.model.heads!) heads guessed: --num-heads)" : ""))
+        }
         parts.append(state.thresholdOn ? "mass \(String(format: "%.2f", state.mass))" : "mass off")
         let failed = state.failedNames
         if !failed.isEmpty { parts.append("failed: " + failed.joined(separator: ", ")) }

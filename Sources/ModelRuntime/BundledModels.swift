@@ -43,7 +43,7 @@ public enum BundledModels {
         }
         if FileManager.default.fileExists(atPath: nameOrPath) { return nameOrPath }
         let names = entries.map(\.name).joined(separator: ", ")
-        throw RuntimeError("\(nameOrPath): no such file, and not a bundled model (\(names))")
+        throw RuntimeError("\(nameOrPath): no such file or folder, and not a bundled model (\(names))")
     }
 }
 

@@ -14,29 +14,34 @@ public struct LoadedModel: Sendable {
     public let parameterCount: Int
     public let backbone: any Backbone
     public let preprocessor: Preprocessor
+    /// Class names that came with the model (config.json id2label / label_names), if any.
+    public let labels: [String]?
     /// What the pooling methods take from this model: its SimPool head (with γ from the
     /// training arguments) when it has one, and whether it is a transformer.
     public let poolingContext: MethodCatalog.Context
 
-    /// `nameOrPath`: a bundled model name or a checkpoint file.
-    public static func load(_ nameOrPath: String, resolution: Int = 224) throws -> LoadedModel {
+    /// `nameOrPath`: a bundled model name, a checkpoint file or a Hugging Face folder.
+    /// `numHeads` overrides whatever the source says about the head count.
+    public static func load(_ nameOrPath: String, resolution: Int = 224, numHeads: Int? = nil) throws -> LoadedModel {
         let path = try BundledModels.resolve(nameOrPath)
-        let checkpoint = try Checkpoint.open(path: path)
-        let backbone: any Backbone
-        do {
-            backbone = try ModelLoader.load(checkpoint)
-        } catch let error as UnknownArchitecture {
-            throw RuntimeError("\(path): \(error.description)")
-        }
-        let preprocessor = Preprocessor.forModel(backbone.summary, metadata: checkpoint.metadata, resolution: resolution)
+        let source = try ModelSource.open(path: path)
+        let checkpoint = source.checkpoint
+        let backbone = try ModelRuntimeLoading.backbone(source, numHeads: numHeads)
+        let preprocessor = Preprocessor.forModel(backbone.summary, facts: source.facts, resolution: resolution)
         var context = MethodCatalog.Context(isTransformer: backbone.summary.family == .vit)
         if let head = try SimPoolHead.load(checkpoint) {
             context.simpoolWeights = head.weights
             context.checkpointGamma = head.gamma
         }
         return LoadedModel(name: nameOrPath, path: path, parameterCount: checkpoint.tensors.reduce(0) { $0 + $1.elementCount },
-                           backbone: backbone,
-                           preprocessor: preprocessor, poolingContext: context)
+                           backbone: backbone, preprocessor: preprocessor, labels: source.facts.labels?.value,
+                           poolingContext: context)
+    }
+
+    /// Class names for this model's logits: its own, else ImageNet's for a 1000-class head.
+    public func classNames(imagenet: ImageNetLabels?) -> ImageNetLabels? {
+        if let labels { return ImageNetLabels(names: labels) }
+        return backbone.summary.classCount == 1000 ? imagenet : nil
     }
 
     /// Decode, preprocess and run one image.
@@ -44,5 +49,18 @@ public struct LoadedModel: Sendable {
         let image = try ImageDecoder.decode(path: imagePath)
         let input = preprocessor.prepare(image)
         return (backbone.forward(pixels: input.pixels, height: input.height, width: input.width), input.width, input.height)
+    }
+}
+
+/// Turns a source into a backbone, with every failure as one line naming the path.
+public enum ModelRuntimeLoading {
+    public static func backbone(_ source: ModelSource, numHeads: Int?) throws -> any Backbone {
+        do {
+            return try ModelLoader.load(LoadRequest(source: source, numHeads: numHeads))
+        } catch let error as UnknownArchitecture {
+            throw RuntimeError("\(source.path): \(error.description)")
+        } catch let error as RefusedTensors {
+            throw RuntimeError("\(source.path): \(error.description)")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Backbones
+import Checkpoints
 import Imaging
 
 /// Turns a decoded image into the model's input as the references prepare theirs: a
@@ -49,12 +50,13 @@ public struct Preprocessor: Sendable {
         return (normalization.chw(resized), size.width, size.height)
     }
 
-    /// The preprocessing a model expects: its file's mean/std when given, the
+    /// The preprocessing a model expects: its source's mean/std when given
+    /// (preprocessor_config.json, timm's pretrained_cfg, the file's metadata), the
     /// EfficientNet-Lite convention (x − 127)/128, or ImageNet statistics.
-    public static func forModel(_ summary: ArchitectureSummary, metadata: [String: String], resolution: Int) -> Preprocessor {
+    public static func forModel(_ summary: ArchitectureSummary, facts: SourceFacts, resolution: Int) -> Preprocessor {
         let normalization: Normalization
-        if let mean = metadata["mean"].map(numbers), let std = metadata["std"].map(numbers), mean.count == 3, std.count == 3 {
-            normalization = Normalization(mean: mean, std: std)
+        if let declared = facts.normalization {
+            normalization = Normalization(mean: declared.value.mean, std: declared.value.std)
         } else if summary.family == .efficientnetLite {
             normalization = Normalization(mean: [127 / 255, 127 / 255, 127 / 255], std: [128 / 255, 128 / 255, 128 / 255])
         } else {
@@ -63,9 +65,4 @@ public struct Preprocessor: Sendable {
         return Preprocessor(resolution: resolution, patchSize: summary.patchSize, normalization: normalization)
     }
 
-    private static func numbers(_ text: String) -> [Float] {
-        text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-    }
 }
-
-import Foundation

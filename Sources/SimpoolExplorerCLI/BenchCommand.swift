@@ -12,8 +12,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Time each stage (load, preprocess, forward) on this machine.")
 
-    @Option(help: "A bundled model name or a checkpoint file.")
-    var model = BundledModels.defaultName
+    @OptionGroup var modelOptions: ModelOptions
+    var model: String { modelOptions.model }
 
     @Option(help: "Shorter image side fed to the model.")
     var resolution = 224
@@ -41,7 +41,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let imagePath = try image ?? defaultImage()
-        let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
+        let loaded = try modelOptions.load(resolution: resolution)
         let decoded = try ImageDecoder.decode(path: imagePath)
         let input = loaded.preprocessor.prepare(decoded)
         var forward: [String: Double] = [:]
@@ -60,7 +60,7 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        let loadMs = median(repeats: max(3, repeats / 2)) { _ = try? LoadedModel.load(model, resolution: resolution) }
+        let loadMs = median(repeats: max(3, repeats / 2)) { _ = try? LoadedModel.load(model, resolution: resolution, numHeads: modelOptions.numHeads) }
         let preprocessMs = median(repeats: repeats) {
             _ = loaded.preprocessor.prepare((try? ImageDecoder.decode(path: imagePath)) ?? decoded)
         }

@@ -79,7 +79,7 @@ public struct BrowseCommand: ParsableCommand {
         let out = self.out
         let configuration = BrowseConfiguration(
             paths: images, problems: expansion.problems,
-            loader: ImageLoader(model: loaded, labels: ImageNetLabels.bundled()),
+            loader: ImageLoader(model: loaded, labels: loaded.classNames(imagenet: ImageNetLabels.bundled())),
             model: facts, exportDirectory: out, version: SimpoolExplorer.version,
             exitAfterFirstFrame: exitAfterFirstFrame,
             makeState: { columns, rows, terminfoColors in

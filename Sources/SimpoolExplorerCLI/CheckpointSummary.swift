@@ -10,6 +10,8 @@ struct CheckpointSummary: Encodable {
     }
 
     let file: String
+    /// The files read for it (a folder's config, index and shards).
+    let sourceFiles: [String]
     let format: String
     let weightsEntry: String?
     let tensorCount: Int
@@ -22,31 +24,40 @@ struct CheckpointSummary: Encodable {
     let metadata: [String: String]
     let skippedEntries: [String]
     let architecture: String
+    let family: String?
     let architectureEvidence: [String]
     let unusedNames: [String]
 
     enum CodingKeys: String, CodingKey {
-        case file, format, weightsEntry = "weights_entry", tensorCount = "tensor_count"
+        case file, sourceFiles = "source_files", family, format, weightsEntry = "weights_entry", tensorCount = "tensor_count"
         case parameterCount = "parameter_count", otherElementCount = "other_element_count"
         case dtypes, tensors, otherEntries = "other_entries", metadata
         case skippedEntries = "skipped_entries", architecture
         case architectureEvidence = "architecture_evidence", unusedNames = "unused_names"
     }
 
-    init(_ checkpoint: Checkpoint) {
+    init(_ source: ModelSource, numHeads: Int? = nil) {
+        let checkpoint = source.checkpoint
         do {
-            let summary = try ModelLoader.load(checkpoint).summary
+            let summary = try ModelLoader.load(LoadRequest(source: source, numHeads: numHeads)).summary
             var lines = summary.evidence
             if let classes = summary.classCount { lines.append("classifier: \(classes) classes") }
+            if let normalization = source.facts.normalization {
+                lines.append("mean \(normalization.value.mean), std \(normalization.value.std) (\(normalization.origin))")
+            }
+            if let labels = source.facts.labels { lines.append("\(labels.value.count) class names (\(labels.origin))") }
             architecture = summary.name
+            family = summary.familyName
             architectureEvidence = lines
             unusedNames = summary.unusedNames
         } catch {
             architecture = "unknown"
+            family = nil
             architectureEvidence = [String(describing: error)]
             unusedNames = []
         }
-        file = checkpoint.path
+        file = source.path
+        sourceFiles = source.files
         format = checkpoint.format.rawValue
         weightsEntry = checkpoint.weightsEntry
         tensorCount = checkpoint.tensors.count
@@ -73,6 +84,7 @@ struct CheckpointSummary: Encodable {
             lines.append(name.padding(toLength: max(13, name.count + 1), withPad: " ", startingAt: 0) + value)
         }
         field("file:", file)
+        if sourceFiles != [file] { field("read:", sourceFiles.joined(separator: ", ")) }
         field("format:", format)
         field("weights:", weightsEntry.map { "entry '\($0)'" } ?? "top level")
         field("tensors:", String(tensorCount))
@@ -85,6 +97,7 @@ struct CheckpointSummary: Encodable {
             field("skipped:", "\(skippedEntries.count) non-tensor values among the weights (\(skippedEntries.prefix(3).joined(separator: ", ")))")
         }
         field("architecture:", architecture)
+        if let family { field("family:", family) }
         for line in architectureEvidence { lines.append("  - " + line) }
         if !unusedNames.isEmpty {
             field("unused:", "\(unusedNames.count) tensors the model does not read (\(unusedNames.prefix(4).joined(separator: ", "))\(unusedNames.count > 4 ? ", …" : ""))")

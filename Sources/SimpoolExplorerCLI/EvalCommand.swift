@@ -17,8 +17,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Folder of masks: <stem>.<ext> or <stem>_mask.<ext>, non-zero pixels mark the object.")
     var masks: String
 
-    @Option(help: "A bundled model name or a checkpoint file.")
-    var model = BundledModels.defaultName
+    @OptionGroup var modelOptions: ModelOptions
+    var model: String { modelOptions.model }
 
     @Option(help: "Methods with parameters, comma-separated, or all.")
     var method = "simpool,cls,gap"
@@ -50,7 +50,7 @@ struct EvalCommand: ParsableCommand {
         let expansion = ImageList.expand(paths)
         var failed = !expansion.problems.isEmpty
         for problem in expansion.problems { StandardError.write(problem) }
-        let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
+        let loaded = try modelOptions.load(resolution: resolution)
         let summary = loaded.backbone.summary
         let context = loaded.poolingContext
         let layerIndex = layer == "last" ? summary.layerCount - 1 : min(Int(layer)! - 1, summary.layerCount - 1)

@@ -21,8 +21,8 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The folder the files go to (created if missing).")
     var out: String
 
-    @Option(help: "A bundled model name or a checkpoint file.")
-    var model = BundledModels.defaultName
+    @OptionGroup var modelOptions: ModelOptions
+    var model: String { modelOptions.model }
 
     @Option(help: "Methods with parameters, comma-separated, or all.")
     var method = "simpool"
@@ -82,7 +82,7 @@ struct ExportCommand: ParsableCommand {
             StandardError.write("\(out): cannot create the output folder")
             throw ExitCode(ExitStatus.inputFailed)
         }
-        let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
+        let loaded = try modelOptions.load(resolution: resolution)
         let summary = loaded.backbone.summary
         let context = loaded.poolingContext
         let specifications = try MethodCatalog.parse(method)

@@ -9,8 +9,11 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show what a checkpoint holds: format, container entry, tensors, shapes."
     )
 
-    @Argument(help: "Checkpoint files (.safetensors, .pth, .pth.tar, .pt, .bin).")
+    @Argument(help: "Checkpoint files (.safetensors, .pth, .pth.tar, .pt, .bin) or Hugging Face folders.")
     var files: [String]
+
+    @Option(name: .customLong("num-heads"), help: "Attention heads of a ViT, when the checkpoint does not say.")
+    var numHeads: Int?
 
     @Flag(help: "Print one JSON object per file instead of text.")
     var json = false
@@ -20,13 +23,14 @@ struct InspectCommand: ParsableCommand {
 
     func validate() throws {
         guard keys >= 0 else { throw ValidationError("--keys must be 0 or more") }
+        if let numHeads, numHeads < 1 { throw ValidationError("--num-heads must be a positive number") }
     }
 
     func run() throws {
         var failed = false
         for (i, file) in files.enumerated() {
             do {
-                let summary = CheckpointSummary(try Checkpoint.open(path: file))
+                let summary = CheckpointSummary(try ModelSource.open(path: file), numHeads: numHeads)
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys]

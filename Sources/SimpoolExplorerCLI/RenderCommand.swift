@@ -41,7 +41,7 @@ struct RenderCommand: ParsableCommand {
         }
         let result: ImageResult
         do {
-            result = try ImageLoader(model: loaded, labels: ImageNetLabels.bundled()).load(path: image, resolution: options.resolution)
+            result = try ImageLoader(model: loaded, labels: loaded.classNames(imagenet: ImageNetLabels.bundled())).load(path: image, resolution: options.resolution)
         } catch {
             StandardError.write(String(describing: error))
             throw ExitCode(ExitStatus.inputFailed)

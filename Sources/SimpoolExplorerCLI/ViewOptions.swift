@@ -8,8 +8,8 @@ import TerminalCanvas
 /// The options `render` and `browse` share: which model, method, layer and head, and how
 /// to draw.
 struct ViewOptions: ParsableArguments {
-    @Option(help: "A bundled model name or a checkpoint file.")
-    var model = BundledModels.defaultName
+    @OptionGroup var modelOptions: ModelOptions
+    var model: String { modelOptions.model }
 
     @Option(help: "Pooling method with parameters, e.g. simpool, cls, gem:p=3 (see `methods`).")
     var method = "simpool"
@@ -80,12 +80,12 @@ struct ViewOptions: ParsableArguments {
 
     /// Loads the model and what the explorer needs to know about it; errors as one line.
     func loadModel() throws -> (LoadedModel, ExplorerState.ModelFacts) {
-        let loaded = try LoadedModel.loadReportingFailure(model, resolution: resolution)
+        let loaded = try modelOptions.load(resolution: resolution)
         let summary = loaded.backbone.summary
         let context = loaded.poolingContext
         let facts = ExplorerState.ModelFacts(name: ExplorerState.ModelFacts.displayName(loaded.name),
                                              architecture: summary.name, layerCount: summary.layerCount,
-                                             heads: summary.heads, isTransformer: summary.family == .vit, context: context)
+                                             heads: summary.heads, headsGuessed: summary.headsGuessed, isTransformer: summary.family == .vit, context: context)
         return (loaded, facts)
     }
 
@@ -95,15 +95,3 @@ extension ColorMode: ExpressibleByArgument {}
 extension SymbolSet: ExpressibleByArgument {}
 extension Colormap: ExpressibleByArgument {}
 extension ExplorerState.View: ExpressibleByArgument {}
-
-extension LoadedModel {
-    /// Loads a model; a failure is written as its one line and ends the command with status 1.
-    static func loadReportingFailure(_ nameOrPath: String, resolution: Int) throws -> LoadedModel {
-        do {
-            return try LoadedModel.load(nameOrPath, resolution: resolution)
-        } catch {
-            StandardError.write(String(describing: error))
-            throw ExitCode(ExitStatus.inputFailed)
-        }
-    }
-}

@@ -37,7 +37,7 @@ struct DetectionTests {
     @Test func simpoolViTHasNoClassTokenAndAHead() throws {
         let model = try loadModel("simpool_vit.pth.tar")
         #expect(model.summary.hasSimPoolHead)
-        #expect(model.summary.evidence.contains("pos_embed 196 rows: 14×14 grid"))
+        #expect(model.summary.evidence.contains("position table 196 rows: 14×14 grid (names)"))
         let trace = model.forward(pixels: [Float](repeating: 0.1, count: 3 * 112 * 112), height: 112, width: 112)
         #expect(trace.final.prefixTokens == 0)
         #expect(trace.final.tokens.shape == [196, 48])
@@ -46,7 +46,8 @@ struct DetectionTests {
     @Test func efficientNetAndDefaultModelAreNamed() throws {
         let model = try ModelLoader.load(try Checkpoint.open(path: Fixtures.samplePath("models/dinov2-vits14.safetensors")))
         #expect(model.summary.family == .vit && model.summary.patchSize == 14)
-        #expect(model.summary.evidence.contains("position resampling 'bicubic' from the file's metadata"))
+        #expect(model.summary.evidence.contains(
+            "positions resampled: bicubic to the grid's size, no antialias (the file's metadata pos_interpolation)"))
     }
 
     @Test func unknownLayoutListsTheNames() throws {
@@ -55,7 +56,7 @@ struct DetectionTests {
             _ = try ModelLoader.load(checkpoint)
             Issue.record("loaded a non-model")
         } catch let error as UnknownArchitecture {
-            #expect(error.description.hasPrefix("unknown architecture: no patch embedding"))
+            #expect(error.description.hasPrefix("unknown architecture: no family recognises these names"))
             #expect(error.description.contains("f32"))
         }
     }

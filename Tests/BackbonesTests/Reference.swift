@@ -8,8 +8,8 @@ import TestSupport
 struct Reference {
     let checkpoint: Checkpoint
 
-    init(_ name: String) throws {
-        checkpoint = try Checkpoint.open(path: Fixtures.path("backbones/" + name))
+    init(_ name: String, folder: String = "backbones") throws {
+        checkpoint = try Checkpoint.open(path: Fixtures.path(folder + "/" + name))
     }
 
     func floats(_ name: String) throws -> [Float] {

@@ -42,7 +42,7 @@ struct InspectCommandTests {
         #expect(result.status == 1)
         let lines = result.standardError.split(separator: "\n")
         #expect(lines.count == 2)
-        #expect(lines.first == "/nonexistent.pt: no such file")
+        #expect(lines.first == "/nonexistent.pt: no such file or folder")
         #expect(lines.last?.hasPrefix(hostile + ": refused") == true)
         #expect(result.standardOutput.contains("format:      safetensors"), "the good file is still reported")
     }

@@ -43,6 +43,6 @@ struct ModelCommandsTests {
     @Test func unknownModelIsOneLine() throws {
         let result = try CommandRunner.run(["bench", "--model", "no-such-model", "--repeats", "1"])
         #expect(result.status == 1)
-        #expect(result.standardError == "no-such-model: no such file, and not a bundled model (dinov2-vits14)\n")
+        #expect(result.standardError == "no-such-model: no such file or folder, and not a bundled model (dinov2-vits14)\n")
     }
 }
