@@ -20,9 +20,10 @@ For every model `<name>.reference.safetensors` holds, with T = square or wide,
 
 and, as its safetensors metadata (strings): `input_square` and `input_wide` (the names of its
 inputs in inputs.safetensors), `mean` and `std` (comma-separated decimals, e.g.
-"0.485,0.456,0.406"), `heads`, `prefix_tokens` (the tokens before the patches: [CLS] and any
-registers). manifest.json describes every file (constructor arguments, token order, mean/std,
-the same metadata, the position-embedding interpolation the library applied).
+"0.485,0.456,0.406"), `heads`, `prefix_tokens` (the tokens before the patches: [CLS], DeiT's
+distillation token, any registers). manifest.json describes every file (constructor arguments,
+token order, mean/std, the same metadata, the position-embedding interpolation the library
+applied).
 
 Position interpolation, as the libraries do it (pos_embed holds one row for [CLS] and a square
 M x M grid of patch rows, M = 37 for the DINOv2 models, 14 for the patch-16 ones; h, w = grid of
@@ -444,8 +445,9 @@ def hf_keys(directory):
 
 
 def make_hf(inputs):
-    from transformers import (BitImageProcessor, Dinov2WithRegistersConfig, Dinov2WithRegistersModel, ViTConfig,
-                              ViTForImageClassification, ViTImageProcessor)
+    from transformers import (BitImageProcessor, DeiTConfig, DeiTForImageClassificationWithTeacher, DeiTImageProcessor,
+                              Dinov2WithRegistersConfig, Dinov2WithRegistersModel, ViTConfig, ViTForImageClassification,
+                              ViTImageProcessor)
     from transformers.image_utils import PILImageResampling
     entries = []
 
@@ -493,6 +495,62 @@ def make_hf(inputs):
                           "(no antialias, no float32 cast); [CLS] row kept"),
         "inputs": {t: [h, w, h // 16, w // 16] for t, h, w in sizes(16)},
         "classifier": "classifier.weight [5, 96] on the final-norm [CLS] token (last_hidden_state[:, 0])",
+        "keys": hf_keys(directory),
+    })
+
+    # Distilled DeiT: [CLS], distillation token, patches; a 3-class head on each of the two tokens,
+    # the logits their average.
+    name = "hf_deit"
+    directory = os.path.join(OUT, name)
+    shutil.rmtree(directory, ignore_errors=True)
+    labels = {0: "ant", 1: "bee", 2: "cicada"}
+    config_args = dict(hidden_size=64, num_attention_heads=2, num_hidden_layers=2, intermediate_size=128, image_size=224,
+                       patch_size=16, num_labels=3, id2label=labels, label2id={v: k for k, v in labels.items()})
+    torch.manual_seed(9)
+    model = DeiTForImageClassificationWithTeacher(DeiTConfig(**config_args)).eval()
+    randomise(model, 9)
+    for layer in model.deit.layers:
+        sharpen_linear(layer.attention.q_proj, 1.4)
+        sharpen_linear(layer.attention.k_proj, 1.4)
+    model.save_pretrained(directory)
+    # What the facebook/deit-*-distilled-* checkpoints ship: ImageNet mean and std.
+    processor = DeiTImageProcessor(image_mean=IMAGENET_MEAN, image_std=IMAGENET_STD)
+    processor.save_pretrained(directory)
+    loaded = DeiTForImageClassificationWithTeacher.from_pretrained(directory, attn_implementation="eager").eval()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k]), k
+    reference = {}
+    for tag, height, width in sizes(16):
+        x = photo_input(inputs, tag, 16, processor.image_mean, processor.image_std)
+        rows, final, logits = hf_capture(loaded, x, loaded.deit.layernorm, interpolate_pos_encoding=(tag == "wide"))
+        assert final.shape[0] == 2 + (height // 16) * (width // 16), final.shape
+        with torch.no_grad():
+            mine = (loaded.cls_classifier(final[0]) + loaded.distillation_classifier(final[1])) / 2
+        assert torch.allclose(mine, logits, rtol=1e-5, atol=1e-6), (mine - logits).abs().max()
+        check_structure(name, tag, rows)
+        reference.update(reference_entries(tag, rows, final, logits))
+    metadata = reference_metadata(16, processor.image_mean, processor.image_std, 2, 2)
+    save_reference(name, reference, metadata)
+    entries.append({
+        "name": name, "file": name + "/", "reference": name + ".reference.safetensors",
+        "library": "transformers %s, torch %s" % (transformers.__version__, torch.__version__),
+        "class": "transformers.DeiTForImageClassificationWithTeacher",
+        "constructor": dict(config_args, id2label={str(k): v for k, v in labels.items()}),
+        "saved_as": ("model.save_pretrained(dir) + DeiTImageProcessor(image_mean=[0.485, 0.456, 0.406], "
+                     "image_std=[0.229, 0.224, 0.225]).save_pretrained(dir)"),
+        "heads": 2, "width": 64, "depth": 2, "head_dim": 32, "mlp_hidden": 128, "registers": 0, "patch": 16, "pos_grid": 14,
+        "layer_norm_eps": model.config.layer_norm_eps, "layer_scale": False, "ffn": "mlp gelu",
+        "token_order": ["cls", "distillation", "patches (row-major)"],
+        "positions": "position_embeddings [1, 2 + 14*14, C] added to [CLS] + distillation + patches",
+        "mean": list(processor.image_mean), "std": list(processor.image_std),
+        "reference_metadata": metadata,
+        "interpolation": ("square: none (native 224, interpolate_pos_encoding=False). wide: interpolate_pos_encoding=True: "
+                          "nn.functional.interpolate(grid[1, C, 14, 14], size=(h, w), mode='bicubic', align_corners=False) "
+                          "(no antialias, no float32 cast); [CLS] and distillation rows kept"),
+        "inputs": {t: [h, w, h // 16, w // 16] for t, h, w in sizes(16)},
+        "classifier": ("cls_classifier.weight [3, 64] on the final-norm [CLS] token (last_hidden_state[:, 0]) and "
+                       "distillation_classifier.weight [3, 64] on the final-norm distillation token (last_hidden_state[:, 1]); "
+                       "logits = (cls_logits + distillation_logits) / 2"),
         "keys": hf_keys(directory),
     })
 
@@ -676,7 +734,8 @@ def main():
         "reference_keys": ("T.block<i>.cls [heads, tokens] (T = square, wide); square.final [tokens, width]; "
                            "T.logits [classes] where the model has a classifier"),
         "reference_metadata": ("safetensors __metadata__ (strings): input_square, input_wide (names in inputs.safetensors), "
-                               "mean, std (comma-separated decimals), heads, prefix_tokens ([CLS] + registers)"),
+                               "mean, std (comma-separated decimals), heads, "
+                               "prefix_tokens ([CLS] + distillation token + registers)"),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "timm": timm.__version__,
                      "safetensors": safetensors.__version__, "dinov2": args.dinov2_revision},
         "fixtures": entries,

@@ -76,6 +76,9 @@ public struct VisionTransformer: Backbone {
     let normWeight: Tensor?, normBias: Tensor?
     let fcNormWeight: Tensor?, fcNormBias: Tensor?
     let headWeight: Tensor?, headBias: Tensor?
+    /// DeiT's distillation classifier on the second token; its logits are averaged with the
+    /// [CLS] classifier's, as timm and transformers do at inference.
+    let distillationWeight: Tensor?, distillationBias: Tensor?
 
     init(config: Config, summary: ArchitectureSummary, weights: WeightSource) throws {
         self.config = config
@@ -122,9 +125,14 @@ public struct VisionTransformer: Backbone {
             let inputs = config.classifierInput == .classTokenAndMeanOfPatches ? 2 * d : d
             headWeight = try weights.tensor("head.weight", shape: [classes, inputs])
             headBias = try weights.optional("head.bias", shape: [classes])
+            let distilled = config.classifierInput == .classToken && config.hasClassToken && config.registerCount > 0
+            distillationWeight = distilled ? try weights.optional("head_dist.weight", shape: [classes, d]) : nil
+            distillationBias = distillationWeight != nil ? try weights.optional("head_dist.bias", shape: [classes]) : nil
         } else {
             headWeight = nil
             headBias = nil
+            distillationWeight = nil
+            distillationBias = nil
         }
     }
 
@@ -311,6 +319,12 @@ public struct VisionTransformer: Backbone {
             }
         case .classToken:
             pooled = Tensor(shape: [1, d], scalars: Array(normed.scalars[0..<d]))
+            if let distillationWeight {
+                let second = Tensor(shape: [1, d], scalars: Array(normed.scalars[d..<(2 * d)]))
+                let first = pooled.linear(weight: headWeight, bias: headBias).scalars
+                let other = second.linear(weight: distillationWeight, bias: distillationBias).scalars
+                return zip(first, other).map { ($0 + $1) / 2 }
+            }
         }
         return pooled.linear(weight: headWeight, bias: headBias).scalars
     }

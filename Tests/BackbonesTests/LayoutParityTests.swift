@@ -13,7 +13,7 @@ struct LayoutParityTests {
     static let layouts: [(source: String, reference: String)] = [
         ("dinov2_hub.pth", "dinov2_hub"), ("dinov2_hub_reg4.pth", "dinov2_hub_reg4"),
         ("dinov2_teacher.pth", "dinov2_teacher"), ("dinov2_swiglu.pth", "dinov2_swiglu"),
-        ("hf_vit", "hf_vit"), ("hf_dinov2_reg", "hf_dinov2_reg"), ("timm_hub_vit", "timm_hub_vit"),
+        ("hf_vit", "hf_vit"), ("hf_deit", "hf_deit"), ("hf_dinov2_reg", "hf_dinov2_reg"), ("timm_hub_vit", "timm_hub_vit"),
     ]
 
     static func load(_ source: String, numHeads: Int? = nil) throws -> (ModelSource, any Backbone) {

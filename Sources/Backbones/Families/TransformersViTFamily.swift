@@ -48,6 +48,7 @@ struct TransformersViTFamily: ModelFamily {
             "layernorm.weight": "norm.weight", "layernorm.bias": "norm.bias",
             "classifier.weight": "head.weight", "classifier.bias": "head.bias",
             "cls_classifier.weight": "head.weight", "cls_classifier.bias": "head.bias",
+            "distillation_classifier.weight": "head_dist.weight", "distillation_classifier.bias": "head_dist.bias",
         ]
         if let mapped = fixed[String(rest)] { return mapped }
         guard rest.hasPrefix("encoder.layer.") else { return rest == Substring(name) ? nil : String(rest) }
@@ -109,9 +110,6 @@ struct TransformersViTFamily: ModelFamily {
         }
         assembly.feedForward = swiglu ? .swiglu : .gelu
         if kind == .dinov2 || kind == .dinov2WithRegisters { assembly.classifierInput = .classTokenAndMeanOfPatches }
-        if weights.has("head.weight"), checkpoint.names.contains(where: { $0.hasSuffix("distillation_classifier.weight") }) {
-            assembly.evidence.append("labels from the [CLS] classifier alone (the distillation classifier is not averaged in)")
-        }
         return try assembly.build(request, family: Self.familyName)
     }
 

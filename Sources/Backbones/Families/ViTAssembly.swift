@@ -76,6 +76,9 @@ struct ViTAssembly {
         evidence.append("LayerNorm eps \(normEps.value) (\(normEps.origin))")
         let classes = weights.shape("head.weight")?[0]
         if let classes { evidence.append("\(classes)-class classifier on \(classifierInput.rawValue) (names)") }
+        if classes != nil, weights.has("head_dist.weight") {
+            evidence.append("distillation classifier on the second token, its logits averaged with the [CLS] one's (names)")
+        }
         let meanPooled = classifierInput == .meanOfPatches || weights.has("fc_norm.weight") || (!hasClassToken && classes != nil)
         let simpool = SimPoolHeadNames.find(in: request.checkpoint) != nil
         if simpool { evidence.append("SimPool pooling head present (names)") }
