@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Pooling", dependencies: ["Tensors", "CBLAS", "CBFloat16Gram"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
         .target(name: "TerminalCanvas", dependencies: ["Imaging"], swiftSettings: optimized),
-        .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging", "Pooling"]),
+        .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging", "Pooling", "Tensors"]),
         .target(name: "Explorer", dependencies: ["Tensors", "Backbones", "Imaging", "Pooling", "TerminalCanvas", "ModelRuntime", "Checkpoints"],
                 swiftSettings: optimized),
         .target(
@@ -72,7 +72,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Tensors", "Imaging", "ModelRuntime", "TestSupport"]),
         .testTarget(name: "PoolingTests", dependencies: ["Pooling", "Tensors", "Checkpoints", "TestSupport"]),
-        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TerminalCanvas", "Backbones", "Checkpoints", "Imaging", "Pooling", "TestSupport"]),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TerminalCanvas", "Backbones", "Checkpoints", "Imaging", "Pooling",
+                                                         "ModelRuntime", "Tensors", "TestSupport"]),
         .testTarget(name: "TerminalCanvasTests", dependencies: ["TerminalCanvas", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Checkpoints", "Imaging", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),

@@ -18,6 +18,8 @@ public struct ArchitectureSummary: Sendable, Equatable {
     public let patchSize: Int?
     public let classCount: Int?
     public let hasSimPoolHead: Bool
+    /// A transformer with a [CLS] token.
+    public let hasClassToken: Bool
     /// The facts the verdict rests on, one per line.
     public let evidence: [String]
     /// The key prefix stripped from the checkpoint's names (`module.`, `backbone.` …).
@@ -27,7 +29,7 @@ public struct ArchitectureSummary: Sendable, Equatable {
     public let unusedNames: [String]
 
     public init(family: Family, familyName: String, name: String, layerCount: Int, width: Int, heads: Int? = nil,
-                headsGuessed: Bool = false, patchSize: Int? = nil, classCount: Int?, hasSimPoolHead: Bool,
+                headsGuessed: Bool = false, patchSize: Int? = nil, classCount: Int?, hasSimPoolHead: Bool, hasClassToken: Bool = false,
                 evidence: [String], stripPrefix: String, unusedNames: [String]) {
         self.family = family
         self.familyName = familyName
@@ -39,6 +41,7 @@ public struct ArchitectureSummary: Sendable, Equatable {
         self.patchSize = patchSize
         self.classCount = classCount
         self.hasSimPoolHead = hasSimPoolHead
+        self.hasClassToken = hasClassToken
         self.evidence = evidence
         self.stripPrefix = stripPrefix
         self.unusedNames = unusedNames

@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// Everything one forward pass leaves behind for the pooling methods: every layer's tokens
@@ -56,6 +57,14 @@ public struct Trace: Sendable {
     /// Attention rollout's [CLS] row through each block (length T), for ViTs with a [CLS]
     /// token; computed with the forward pass (see `AttentionRollout`).
     public let rolloutRows: [[Float]]?
+    /// The tokens that entered the first block (ViTs), so that any block's attention can
+    /// be computed again from its input when the trace no longer holds it.
+    public let embedding: Tensor?
+    /// The model that can compute a block's attention again (ViTs).
+    public let attentionSource: (any AttentionRecomputing)?
+    /// Results derived from this trace on demand (recomputed attention, fused rollout
+    /// matrices), a few at a time; shared by copies of the trace.
+    public let memo = TraceMemo()
 
     /// The same trace without the full attention matrices, which are most of its memory
     /// (12 blocks × 6 heads × T², 42 MB for a 224×336 image): what the explorer and the
@@ -68,15 +77,76 @@ public struct Trace: Sendable {
                   prefixTokens: layer.prefixTokens, attention: nil, classAttention: layer.classRows)
         }
         return Trace(layers: layers.map(compact), final: compact(final), logits: logits, hasClassToken: hasClassToken,
-                     rolloutRows: rolloutRows)
+                     rolloutRows: rolloutRows, embedding: embedding, attentionSource: attentionSource)
     }
 
-    public init(layers: [Layer], final: Layer, logits: [Float]?, hasClassToken: Bool = false, rolloutRows: [[Float]]? = nil) {
+    public init(layers: [Layer], final: Layer, logits: [Float]?, hasClassToken: Bool = false, rolloutRows: [[Float]]? = nil,
+                embedding: Tensor? = nil, attentionSource: (any AttentionRecomputing)? = nil) {
         self.layers = layers
         self.final = final
         self.logits = logits
         self.hasClassToken = hasClassToken
         self.rolloutRows = rolloutRows
+        self.embedding = embedding
+        self.attentionSource = attentionSource
+    }
+
+    /// Block `layer`'s attention `[heads, T, T]`: as kept, or computed again from the
+    /// block's input (the previous block's output). A compacted trace keeps only the [CLS]
+    /// rows, which is what lets neighbouring images stay in memory; the image on screen
+    /// recomputes a block in a few milliseconds when a patch query or rollout's options
+    /// ask for the whole matrix. The last block computed is memoised.
+    public func blockAttention(_ layer: Int) -> Tensor? {
+        guard layers.indices.contains(layer) else { return nil }
+        if let attention = layers[layer].attention { return attention }
+        guard let attentionSource, let input = layer == 0 ? embedding : layers[layer - 1].tokens else { return nil }
+        return memo.value(key: "attention \(layer)", bytes: { $0.count * 4 }) {
+            attentionSource.attention(block: layer, input: input)
+        }
+    }
+}
+
+/// A model whose blocks' attention can be computed again from their input tokens.
+public protocol AttentionRecomputing: Sendable {
+    /// `[heads, T, T]` softmax probabilities of block `block` for its input `[T, width]`.
+    func attention(block: Int, input: Tensor) -> Tensor
+}
+
+/// Values derived from one trace on demand, kept by key, most recent first, within a byte
+/// budget: enough for every block's attention of a 224-pixel image or a few at 448, so
+/// that a grid of layers or a moving query cursor does not recompute them each frame.
+/// Values are computed outside the lock, so two threads may both compute one; either
+/// result is the same.
+public final class TraceMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(key: String, value: Any, bytes: Int)] = []
+    public static let budgetBytes = 96 << 20
+
+    public init() {}
+
+    public func value<Value>(key: String, bytes: (Value) -> Int, compute: () -> Value) -> Value {
+        lock.lock()
+        if let index = entries.firstIndex(where: { $0.key == key }), let value = entries[index].value as? Value {
+            let entry = entries.remove(at: index)
+            entries.insert(entry, at: 0)
+            lock.unlock()
+            return value
+        }
+        lock.unlock()
+        let value = compute()
+        lock.lock()
+        entries.removeAll { $0.key == key }
+        entries.insert((key, value, bytes(value)), at: 0)
+        var total = 0
+        var kept = 0
+        for entry in entries {
+            total += entry.bytes
+            if kept > 0 && total > Self.budgetBytes { break }
+            kept += 1
+        }
+        entries.removeLast(entries.count - kept)
+        lock.unlock()
+        return value
     }
 }
 

@@ -181,6 +181,7 @@ public struct VisionTransformer: Backbone {
         }
         x.scalars.replaceSubrange((prefix * d)..<(tokens * d), with: embedded.scalars)
 
+        let embeddingTokens = x
         var layers: [Trace.Layer] = []
         layers.reserveCapacity(blocks.count)
         for block in blocks {
@@ -192,7 +193,7 @@ public struct VisionTransformer: Backbone {
                                 attention: layers.last?.attention)
         let rollout = config.hasClassToken ? AttentionRollout.classRows(layers.compactMap(\.attention)) : nil
         return Trace(layers: layers, final: final, logits: classify(final: normed, raw: x, prefix: prefix),
-                     hasClassToken: config.hasClassToken, rolloutRows: rollout)
+                     hasClassToken: config.hasClassToken, rolloutRows: rollout, embedding: embeddingTokens, attentionSource: self)
     }
 
     /// [CLS] then the other prefix tokens at the head of `x`; the first `positionRows` of them
@@ -239,12 +240,8 @@ public struct VisionTransformer: Backbone {
                     ComputeThreads.parallelFor(heads) { range in
                         for head in range {
                             let scores = scoresBase + head * tokens * tokens
-                            // scores = q_h · k_hᵀ / √d_h, read in place from the fused qkv rows.
-                            GEMM.multiply(m: tokens, n: tokens, k: headWidth,
-                                          a: base + head * headWidth, lda: 3 * d,
-                                          b: base + d + head * headWidth, transposeB: true, ldb: 3 * d,
-                                          c: scores, alpha: scale, parallel: false)
-                            for row in 0..<tokens { RowOps.softmaxRow(scores + row * tokens, count: tokens) }
+                            Self.probabilities(qkv: base, head: head, tokens: tokens, width: d, headWidth: headWidth,
+                                               scale: scale, into: scores)
                             // out_h = P · v_h, written into this head's columns.
                             GEMM.multiply(m: tokens, n: headWidth, k: tokens,
                                           a: scores, b: base + 2 * d + head * headWidth, ldb: 3 * d,
@@ -263,6 +260,16 @@ public struct VisionTransformer: Backbone {
         }
         addResidual(&x, hidden.linear(weight: block.fc2Weight, bias: block.fc2Bias), scale: block.layerScale2)
         return probabilities
+    }
+
+    /// Head `head`'s softmax(q_h · k_hᵀ / √d_h), read in place from the fused qkv rows.
+    static func probabilities(qkv base: UnsafePointer<Float>, head: Int, tokens: Int, width d: Int, headWidth: Int,
+                              scale: Float, into scores: UnsafeMutablePointer<Float>) {
+        GEMM.multiply(m: tokens, n: tokens, k: headWidth,
+                      a: base + head * headWidth, lda: 3 * d,
+                      b: base + d + head * headWidth, transposeB: true, ldb: 3 * d,
+                      c: scores, alpha: scale, parallel: false)
+        for row in 0..<tokens { RowOps.softmaxRow(scores + row * tokens, count: tokens) }
     }
 
     /// `[T, 2H]` = [x₁ | x₂] per row → `[T, H]` = SiLU(x₁) ⊙ x₂, SiLU(v) = v / (1 + e^−v).
@@ -327,5 +334,30 @@ public struct VisionTransformer: Backbone {
             }
         }
         return pooled.linear(weight: headWeight, bias: headBias).scalars
+    }
+}
+
+extension VisionTransformer: AttentionRecomputing {
+    /// Block `block`'s attention for its input tokens: the first half of `forwardBlock`.
+    public func attention(block index: Int, input x: Tensor) -> Tensor {
+        let block = blocks[index]
+        let tokens = x.shape[0], d = config.width, heads = config.heads, headWidth = d / heads
+        let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
+        let qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)
+        var probabilities = Tensor(uninitialized: [heads, tokens, tokens])
+        let scale = 1 / Float(headWidth).squareRoot()
+        qkv.scalars.withUnsafeBufferPointer { qkvBuffer in
+            probabilities.scalars.withUnsafeMutableBufferPointer { attention in
+                nonisolated(unsafe) let base = qkvBuffer.baseAddress!
+                nonisolated(unsafe) let scoresBase = attention.baseAddress!
+                ComputeThreads.parallelFor(heads) { range in
+                    for head in range {
+                        Self.probabilities(qkv: base, head: head, tokens: tokens, width: d, headWidth: headWidth,
+                                           scale: scale, into: scoresBase + head * tokens * tokens)
+                    }
+                }
+            }
+        }
+        return probabilities
     }
 }

@@ -4,9 +4,16 @@ public enum Key: Equatable, Sendable {
     case character(Character)
 }
 
+/// Mouse events as the driver reports them, in cells from the top-left.
+public enum MouseEvent: Equatable, Sendable {
+    case click(column: Int, row: Int)
+    case wheelUp, wheelDown
+}
+
 /// Everything that can happen to the explorer.
 public enum ExplorerAction: Sendable {
     case key(Key)
+    case mouse(MouseEvent)
     case resize(columns: Int, rows: Int)
     /// A forward pass finished (or failed) for image `index`.
     case loaded(index: Int, result: ImageResult)

@@ -12,6 +12,36 @@ public struct ExplorerState: Sendable {
         var next: View { View.allCases[(View.allCases.firstIndex(of: self)! + 1) % View.allCases.count] }
     }
 
+    /// What the body shows: one map (the view's panels), or small multiples of it.
+    public enum Layout: String, CaseIterable, Sendable {
+        /// The view's panels (image, map, overlay).
+        case single
+        /// Every head of this layer and their mean.
+        case heads
+        /// This method at every layer.
+        case layers
+        /// Every method at this layer.
+        case methods
+
+        var next: Layout { Layout.allCases[(Layout.allCases.firstIndex(of: self)! + 1) % Layout.allCases.count] }
+    }
+
+    /// Patch-query mode: the map shows where one patch looks.
+    public struct Query: Sendable, Equatable {
+        /// 0-based on the patch grid, from the top-left.
+        public var row: Int
+        public var column: Int
+        /// The cosine similarity of the patch's features instead of its attention (always
+        /// for models without attention).
+        public var similarity: Bool
+
+        public init(row: Int, column: Int, similarity: Bool = false) {
+            self.row = row
+            self.column = column
+            self.similarity = similarity
+        }
+    }
+
     /// One image and what the engine has made of it so far.
     public struct Entry: Sendable {
         public enum Status: Sendable {
@@ -36,11 +66,14 @@ public struct ExplorerState: Sendable {
         /// True when the checkpoint did not say its head count and width / 64 was assumed.
         public var headsGuessed: Bool
         public var isTransformer: Bool
+        /// A transformer with a [CLS] token (what `cls` and rollout need).
+        public var hasClassToken: Bool
         public var context: MethodCatalog.Context
 
         public init(name: String, architecture: String, layerCount: Int, heads: Int?, headsGuessed: Bool = false,
-                    isTransformer: Bool, context: MethodCatalog.Context) {
+                    isTransformer: Bool, hasClassToken: Bool? = nil, context: MethodCatalog.Context) {
             self.headsGuessed = headsGuessed
+            self.hasClassToken = hasClassToken ?? isTransformer
             self.name = name
             self.architecture = architecture
             self.layerCount = layerCount
@@ -68,6 +101,10 @@ public struct ExplorerState: Sendable {
     public var mass: Float = 0.6
     public var colormap: Colormap = .viridis
     public var view: View = .side
+    public var layout: Layout = .single
+    /// The highlighted tile of a grid (0 is the first map tile; the image tile is not selectable).
+    public var selection = 0
+    public var query: Query?
     public var opacity: Float = 0.5
     public var resolution = 224
     public var filter = ""
@@ -96,10 +133,26 @@ public struct ExplorerState: Sendable {
         self.model = model
         self.methods = methods
         layer = max(0, model.layerCount - 1)
+        methodIndex = Self.firstMethod(methods: methods, model: model)
         self.columns = columns
         self.rows = rows
         self.colorMode = colorMode
         self.symbols = symbols
+    }
+
+    /// The method the explorer opens on: the learned SimPool head when the checkpoint has
+    /// one, else [CLS] attention for transformers with [CLS], else SimPool without weights.
+    /// (SimPool-np's query, the mean token, is mostly background on DINOv2; its map stays
+    /// one key away.)
+    public static func firstMethod(methods: [MethodCatalog.Specification], model: ModelFacts) -> Int {
+        let preferred = model.context.simpoolWeights != nil ? "simpool" : (model.hasClassToken ? "cls" : "simpool-np")
+        return methods.firstIndex { $0.name == preferred } ?? 0
+    }
+
+    /// The patch grid of the current image (rows, columns), once its forward pass is done.
+    public var patchGrid: (rows: Int, columns: Int)? {
+        guard let layer = current?.result?.trace.final else { return nil }
+        return (layer.gridHeight, layer.gridWidth)
     }
 
     public var current: Entry? { visibleIndices.contains(index) ? entries[index] : nil }

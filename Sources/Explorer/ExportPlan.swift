@@ -30,7 +30,7 @@ public enum ExportPlan {
 
     public static func headTag(_ head: HeadSelection) -> String {
         switch head {
-        case .mean: return "mean"
+        case .mean, .max, .min: return head.description
         case .index(let i): return "h\(i + 1)"
         }
     }

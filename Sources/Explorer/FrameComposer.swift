@@ -5,7 +5,18 @@ import TerminalCanvas
 /// Draws a state: header, panels, status line and hint bar (or the help, or the
 /// "terminal too small" screen). A pure function of the state.
 public enum FrameComposer {
-    public static let hint = "←/→ image  ↑/↓ layer  Tab method  [/] head  -/+ param  t mass  c colour  v view  ? help  q quit"
+    public static let hint = "←/→ image  ↑/↓ layer  Tab method  [/] head  g grid  p query  -/+ param  t mass  v view  ? help  q quit"
+
+    /// The hint in a grid or in query mode, where the arrows do something else.
+    static func hint(_ state: ExplorerState) -> String {
+        if state.query != nil {
+            return "arrows/click move the query patch  s attention/similarity  h/l image  k/j layer  g grid  p or Esc leave  ? help"
+        }
+        if state.layout != .single {
+            return "arrows select  Enter/click open  g next grid  h/l image  k/j layer  Tab method  Esc single view  ? help"
+        }
+        return hint
+    }
 
     public static let helpLines = [
         "simpool-explorer keys",
@@ -13,15 +24,18 @@ public enum FrameComposer {
         "←/→  h/l      previous / next image",
         "↑/↓  k/j      deeper / shallower layer",
         "Tab/S-Tab m/M next / previous pooling method; 1–9 method by number",
-        "[ ]  a        previous / next attention head; a: mean of heads",
-        "- +           the method's parameter (γ, p, r, λ)",
+        "[ ]  a        previous / next attention head; a: fuse heads by mean, max, min",
+        "g             grids: every head, every layer, every method (arrows, Enter)",
+        "p   s         patch query (arrows or click move it); attention / similarity",
+        "mouse         click a tile or a patch; wheel: layer",
+        "- +           the method's parameter (γ, p, r, λ, rollout's discard)",
         "t   , .       threshold at a mass on/off; less / more mass",
         "c   v   o     colormap; view (side, map, overlay, image); overlay opacity",
         "r             input resolution (224, 336, 448)",
         "/             filter images by name (Enter keeps, Esc clears)",
         "e   E         export this map; every method for this image (png, npy, json)",
         "space  x      mark the image; export the marked images",
-        "?             this help;  q or Esc: quit",
+        "?             this help;  Esc: leave query / grid, quit;  q: quit",
         "",
         "any key closes this help",
     ]
@@ -43,6 +57,7 @@ public enum FrameComposer {
         if state.editingFilter {
             grid.write("filter: " + state.filter + "▏" + String(repeating: " ", count: state.columns), row: state.rows - 1, column: 0, reverse: true)
         } else {
+            let hint = Self.hint(state)
             grid.write(hint + String(repeating: " ", count: max(0, state.columns - hint.count)), row: state.rows - 1, column: 0)
         }
         if state.showHelp { help(&grid, state) }
@@ -76,6 +91,10 @@ public enum FrameComposer {
             return
         }
         let image = result.image
+        if state.layout != .single {
+            tiles(&grid, state, result, painter: painter)
+            return
+        }
         var titles: [(String, CellGrid)] = []
         let panelCount = state.view == .side ? 3 : 1
         let panelWidth = (state.columns - (panelCount - 1)) / panelCount
@@ -95,6 +114,76 @@ public enum FrameComposer {
                 let legendWidth = min(state.columns, 40)
                 grid.place(painter.legend(width: legendWidth, colormap: state.colormap), row: top + height - 1, column: 0)
             }
+            cursor(&grid, state, imageWidth: image.width, imageHeight: image.height)
+        }
+    }
+
+    /// A grid: the image, then one tile per head, layer or method, the selection
+    /// highlighted, every tile computed from this image's trace.
+    static func tiles(_ grid: inout CellGrid, _ state: ExplorerState, _ result: ImageResult, painter: PanelPainter) {
+        let body = ScreenLayout.body(state)
+        if let problem = state.gridProblem {
+            grid.write(String(problem.prefix(state.columns - 2)), row: body.top + body.height / 2, column: 1)
+            return
+        }
+        let image = result.image
+        for tile in ScreenLayout.tiles(state, imageWidth: image.width, imageHeight: image.height) {
+            let box = tile.box
+            let pictureRows = box.height - 1
+            switch tile.content {
+            case .image:
+                grid.write(String("image".prefix(box.width)), row: box.top, column: box.left, bold: true)
+                let picture = painter.image(image, columns: box.width, rows: pictureRows)
+                grid.place(picture, row: box.top + 1, column: box.left + max(0, (box.width - picture.width) / 2))
+            case .map(let index):
+                let settings = state.tileSettings(index)
+                let computed = MapComputation.compute(trace: result.trace, state: state, layer: settings.layer,
+                                                      head: settings.head, methodIndex: settings.methodIndex)
+                let selected = index == state.selection
+                let title = (selected ? "▸" : " ") + tileTitle(state, index, computed)
+                grid.write(String(title.prefix(box.width)), row: box.top, column: box.left, bold: selected, reverse: selected)
+                switch computed {
+                case .success(let map):
+                    let values = map.displayValues(threshold: state.thresholdOn ? state.mass : nil)
+                    let panel = state.view == .overlay
+                        ? painter.overlay(image, values: values, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
+                                          columns: box.width, rows: pictureRows, colormap: state.colormap, opacity: state.opacity)
+                        : painter.map(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, imageWidth: image.width,
+                                      imageHeight: image.height, columns: box.width, rows: pictureRows, colormap: state.colormap)
+                    grid.place(panel, row: box.top + 1, column: box.left + max(0, (box.width - panel.width) / 2))
+                case .failure(let error):
+                    let words = error.description
+                    for line in 0..<min(pictureRows, (words.count + box.width - 1) / max(1, box.width)) {
+                        let start = words.index(words.startIndex, offsetBy: line * box.width)
+                        let end = words.index(start, offsetBy: min(box.width, words.distance(from: start, to: words.endIndex)))
+                        grid.write(String(words[start..<end]), row: box.top + 1 + line, column: box.left)
+                    }
+                }
+            }
+        }
+        let legendWidth = min(state.columns, 40)
+        grid.place(painter.legend(width: legendWidth, colormap: state.colormap), row: body.top + body.height - 1, column: 0)
+        cursor(&grid, state, imageWidth: image.width, imageHeight: image.height)
+    }
+
+    static func tileTitle(_ state: ExplorerState, _ index: Int, _ computed: Result<MapComputation, PoolingError>) -> String {
+        switch state.layout {
+        case .single: return ""
+        case .heads: return index == 0 ? "mean of heads" : "head \(index)"
+        case .layers: return "layer \(index + 1)"
+        case .methods:
+            if case .success(let map) = computed { return map.methodText }
+            return state.methods[index].name
+        }
+    }
+
+    /// The query patch marked on every picture.
+    static func cursor(_ grid: inout CellGrid, _ state: ExplorerState, imageWidth: Int, imageHeight: Int) {
+        guard let query = state.query, let patchGrid = state.patchGrid else { return }
+        for picture in ScreenLayout.pictures(state, imageWidth: imageWidth, imageHeight: imageHeight)
+        where picture.width > 0 && picture.height > 0 {
+            let cell = ScreenLayout.cell(of: (query.row, query.column), in: picture, grid: patchGrid)
+            grid.write("+", row: cell.row, column: cell.column, bold: true, reverse: true)
         }
     }
 

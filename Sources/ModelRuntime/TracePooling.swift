@@ -1,10 +1,17 @@
 import Backbones
 import Pooling
+import Tensors
 
 extension PoolingInput {
     /// The pooling input for block (or stage) `layer` of a trace, 0-based. The last layer
     /// is taken after the model's final normalisation, as pooling heads see it.
-    public init(trace: Trace, layer: Int, head: HeadSelection = .mean, isTransformer: Bool) {
+    ///
+    /// `queryPatch` (patch-query mode) brings that patch's token's attention rows at this
+    /// block; `rollout` with options other than the defaults, or with a query, brings its
+    /// fused matrices of every block up to this one. Both are computed from the trace
+    /// when it no longer holds the full attention (see `Trace.blockAttention`).
+    public init(trace: Trace, layer: Int, head: HeadSelection = .mean, isTransformer: Bool,
+                queryPatch: Int? = nil, rollout: RolloutPooling? = nil) {
         precondition(layer >= 0 && layer < trace.layers.count, "layer \(layer + 1) of \(trace.layers.count)")
         let chosen = layer == trace.layers.count - 1 ? trace.final : trace.layers[layer]
         let attentions = trace.layers[0...layer].compactMap(\.attention)
@@ -16,5 +23,27 @@ extension PoolingInput {
                   prefixTokens: chosen.prefixTokens,
                   classToken: trace.hasClassToken ? Array(chosen.tokens.scalars[0..<chosen.tokens.shape[1]]) : nil,
                   head: head, isTransformer: isTransformer)
+        if let queryPatch {
+            self.queryPatch = queryPatch
+            if let attention = trace.blockAttention(layer) {
+                let (heads, tokens) = (attention.shape[0], attention.shape[1])
+                let token = chosen.prefixTokens + queryPatch
+                if token < tokens {
+                    var rows: [Float] = []
+                    rows.reserveCapacity(heads * tokens)
+                    for h in 0..<heads {
+                        let start = (h * tokens + token) * tokens
+                        rows += attention.scalars[start..<(start + tokens)]
+                    }
+                    queryAttention = Tensor(shape: [heads, tokens], scalars: rows)
+                }
+            }
+        }
+        if let rollout, !rollout.usesPrecomputedRow || queryPatch != nil, trace.blockAttention(0) != nil {
+            let all = trace.memo.value(key: "rollout \(rollout.parameterText)", bytes: { $0.reduce(0) { $0 + $1.count * 4 } }) {
+                trace.layers.indices.map { rollout.fusedMatrix(trace.blockAttention($0)!) }
+            }
+            fusedAttentionStack = Array(all[0...layer])
+        }
     }
 }

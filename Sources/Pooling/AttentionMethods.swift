@@ -21,68 +21,159 @@ public struct CLSPooling: PoolingMethod {
         guard tokens == input.prefixTokens + input.tokenCount else {
             throw PoolingError("cls: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
         }
-        let selected = try selectedHeads(input.head, heads: heads)
-        // The heads' raw rows are averaged first and the patch columns renormalised once
+        // The heads' raw rows are fused first and the patch columns renormalised once
         // (`attn[:, 0, prefix:].mean(0)`): a head that looks mostly at [CLS] or a register
         // weighs in with the little it gives the patches.
-        var weights = [Double](repeating: 0, count: input.tokenCount)
-        for h in selected {
-            let row = h * stride + input.prefixTokens
-            for i in 0..<input.tokenCount { weights[i] += Double(rows.scalars[row + i]) }
+        let weights = try rows.scalars.withUnsafeBufferPointer {
+            try input.head.fuse($0, heads: heads, stride: stride, offset: input.prefixTokens, count: input.tokenCount)
         }
         return PoolingResult(pooled: classToken, map: normalizedMap(weights))
     }
 }
 
-/// Attention rollout (Abnar & Zuidema): per block Â = ½·mean_heads(A) + ½·I with rows
-/// renormalised (a no-op for softmax rows), R = Â_L ⋯ Â_1, and the map is R's [CLS] row over the patches,
-/// renormalised. The pooled vector is Σ a_i x_i.
+/// Attention rollout (Abnar & Zuidema), as vit-explain defines its options: per block the
+/// heads' attention fused elementwise (`fusion` mean, max or min), the smallest fraction
+/// `discard` of the fused matrix's entries set to zero except [CLS]→[CLS], Â = (A + I)/2
+/// with each row divided by its own sum, R = Â_L ⋯ Â_1; the map is R's [CLS] row (or, in
+/// patch-query mode, the query token's row) over the patches, renormalised. The pooled
+/// vector is Σ a_i x_i. With the defaults (mean, no discard) and [CLS], the row the
+/// forward pass computed is used as it is.
 public struct RolloutPooling: PoolingMethod {
-    public init() {}
+    public let discard: Double
+    public let fusion: HeadSelection
+
+    public init(discard: Double = 0, fusion: HeadSelection = .mean) {
+        precondition(discard >= 0 && discard < 1 && fusion.isFusion)
+        self.discard = discard
+        self.fusion = fusion
+    }
+
     public var name: String { "rollout" }
-    public var parameterText: String { "" }
+    public var parameterText: String {
+        var parts: [String] = []
+        if discard > 0 { parts.append("discard=\(formatParameter(discard))") }
+        if fusion != .mean { parts.append("fusion=\(fusion)") }
+        return parts.joined(separator: ",")
+    }
+
+    public var usesPrecomputedRow: Bool { discard == 0 && fusion == .mean }
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
-        guard input.prefixTokens > 0, input.rolloutRow != nil || !input.attentionStack.isEmpty else {
+        let fused = input.fusedAttentionStack
+        guard input.prefixTokens > 0, input.rolloutRow != nil || !input.attentionStack.isEmpty || fused != nil else {
             throw PoolingError("rollout: needs a transformer with a [CLS] token and its attention")
         }
-        let tokens = input.rolloutRow?.count ?? input.attentionStack[0].shape[1]
+        let tokens = input.rolloutRow?.count ?? fused.map { Int(Double($0[0].count).squareRoot()) } ?? input.attentionStack[0].shape[1]
         guard tokens == input.prefixTokens + input.tokenCount else {
             throw PoolingError("rollout: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
         }
-        let row = input.rolloutRow ?? Self.classRow(input.attentionStack, tokens: tokens)
+        let start = input.queryPatch.map { input.prefixTokens + $0 } ?? 0
+        let row: [Float]
+        if usesPrecomputedRow, start == 0, let precomputed = input.rolloutRow {
+            row = precomputed
+        } else if let fused {
+            row = Self.row(fused: fused, tokens: tokens, start: start)
+        } else {
+            guard !input.attentionStack.isEmpty else {
+                throw PoolingError("rollout: \(parameterText.isEmpty ? "a patch query" : parameterText) needs every block's attention, which this trace does not keep")
+            }
+            row = Self.row(fused: input.attentionStack.map { fusedMatrix($0) }, tokens: tokens, start: start)
+        }
         let weights = Array(row[input.prefixTokens...])
         let map = normalizedMap(weights.map { max(Double($0), 0) })
         return PoolingResult(pooled: weightedSum(input.features, map), map: map)
     }
 
-    /// Only the [CLS] row of the product is needed: carry r = e₀ᵀ Â_L ⋯ Â_1 from the
-    /// left, r·Â = ½ (r·mean_h A + r): one matrix-vector product per head and block.
-    /// Softmax rows already sum to 1, so Â's rows do too and their renormalisation is
-    /// the identity (to rounding); it is not recomputed, which halves the memory read.
-    static func classRow(_ stack: [Tensor], tokens: Int) -> [Float] {
+    /// Row `start` of the product: r = e_startᵀ Â_L ⋯ Â_1, carried from the left (one
+    /// matrix–vector product per block).
+    static func row(fused stack: [[Float]], tokens: Int, start: Int) -> [Float] {
         var row = [Float](repeating: 0, count: tokens)
-        row[0] = 1
-        for attention in stack.reversed() {
-            let heads = attention.shape[0]
-            var mixed = row.map { 0.5 * $0 }
-            attention.scalars.withUnsafeBufferPointer { a in
-                for h in 0..<heads {
-                    GEMM.multiplyVector(m: tokens, n: tokens, a: a.baseAddress! + h * tokens * tokens, transpose: true,
-                                        x: row, y: &mixed, alpha: 0.5 / Float(heads), beta: 1)
-                }
+        row[start] = 1
+        for fused in stack.reversed() {
+            var next = [Float](repeating: 0, count: tokens)
+            // next_j = Σ_i r_i Â_ij with Â_ij = (F_ij + δ_ij) / (Σ_k F_ik + 1): (F + I)/2, rows renormalised.
+            for i in 0..<tokens where row[i] != 0 {
+                let base = i * tokens
+                var sum: Double = 1
+                for j in 0..<tokens { sum += Double(fused[base + j]) }
+                let scale = Float(Double(row[i]) / sum)
+                for j in 0..<tokens { next[j] += scale * fused[base + j] }
+                next[i] += scale
             }
-            row = mixed
+            row = next
         }
         return row
     }
+
+    /// The heads fused elementwise, then the smallest `discard` fraction of all T² entries
+    /// set to zero ([CLS]→[CLS], entry 0, is never dropped), as vit-explain does.
+    public func fusedMatrix(_ attention: Tensor) -> [Float] {
+        let (heads, tokens) = (attention.shape[0], attention.shape[1])
+        let plane = tokens * tokens
+        var fused = attention.scalars.withUnsafeBufferPointer { values in
+            (try? fusion.fuse(values, heads: heads, stride: plane, offset: 0, count: plane))!.map(Float.init)
+        }
+        let dropped = Int(Double(plane) * discard)
+        if dropped > 0 {
+            let order = (0..<plane).sorted { fused[$0] < fused[$1] || (fused[$0] == fused[$1] && $0 < $1) }
+            for index in order.prefix(dropped) where index != 0 { fused[index] = 0 }
+        }
+        return fused
+    }
 }
 
-func selectedHeads(_ selection: HeadSelection, heads: Int) throws -> [Int] {
-    switch selection {
-    case .mean: return Array(0..<heads)
-    case .index(let i):
-        guard i >= 0 && i < heads else { throw PoolingError("head \(i + 1) does not exist (this layer has \(heads))") }
-        return [i]
+/// Patch-query mode for transformers: the query patch's token's attention row at the
+/// chosen block, over the patches, per head or fused (mean of raw rows, max or min) and
+/// renormalised once, as the [CLS] map is. The pooled vector is the query token itself.
+public struct PatchQueryAttention: PoolingMethod {
+    public init() {}
+    public var name: String { "query" }
+    public var parameterText: String { "" }
+
+    public func pool(_ input: PoolingInput) throws -> PoolingResult {
+        guard let patch = input.queryPatch, let rows = input.queryAttention else {
+            throw PoolingError("query: needs a query patch and its attention (a transformer)")
+        }
+        let (heads, tokens) = (rows.shape[0], rows.shape[1])
+        guard tokens == input.prefixTokens + input.tokenCount, patch >= 0, patch < input.tokenCount else {
+            throw PoolingError("query: patch \(patch) is outside the \(input.tokenCount) patches")
+        }
+        let weights = try rows.scalars.withUnsafeBufferPointer {
+            try input.head.fuse($0, heads: heads, stride: tokens, offset: input.prefixTokens, count: input.tokenCount)
+        }
+        let d = input.channels
+        return PoolingResult(pooled: Array(input.features.scalars[(patch * d)..<((patch + 1) * d)]), map: normalizedMap(weights))
+    }
+}
+
+/// Patch-query mode by features: the cosine similarity of the query patch's features
+/// with every patch's at the chosen layer (any model, CNNs included). The map keeps the
+/// positive part, renormalised; the signed similarities are kept for export.
+public struct PatchSimilarity: PoolingMethod {
+    public init() {}
+    public var name: String { "similarity" }
+    public var parameterText: String { "" }
+
+    public func pool(_ input: PoolingInput) throws -> PoolingResult {
+        guard let patch = input.queryPatch, patch >= 0, patch < input.tokenCount else {
+            throw PoolingError("similarity: needs a query patch inside the \(input.tokenCount) patches")
+        }
+        let (n, d) = (input.tokenCount, input.channels)
+        let x = input.features.scalars
+        func norm(_ i: Int) -> Double {
+            var sum = 0.0
+            for c in 0..<d { sum += Double(x[i * d + c]) * Double(x[i * d + c]) }
+            return sum.squareRoot()
+        }
+        let queryNorm = norm(patch)
+        var cosine = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var dot = 0.0
+            for c in 0..<d { dot += Double(x[i * d + c]) * Double(x[patch * d + c]) }
+            let denominator = norm(i) * queryNorm
+            cosine[i] = denominator > 0 ? dot / denominator : 0
+        }
+        let map = normalizedMap(cosine.map { max($0, 0) })
+        return PoolingResult(pooled: Array(x[(patch * d)..<((patch + 1) * d)]), map: map, signedWeights: cosine.map(Float.init))
     }
 }

@@ -27,7 +27,9 @@ public enum MethodCatalog {
               needsLearnedWeights: false, needsAttention: false),
         Entry(name: "cls", summary: "the [CLS] token's attention over the patches; head mean: the heads' raw rows averaged, then renormalised over the patches once", parameters: [],
               needsLearnedWeights: false, needsAttention: true),
-        Entry(name: "rollout", summary: "attention rollout through the blocks up to the layer (heads fused by their mean)", parameters: [],
+        Entry(name: "rollout", summary: "attention rollout through the blocks up to the layer (vit-explain's options)",
+              parameters: [Parameter(name: "discard", defaultText: "0", help: "fraction of each fused matrix's smallest entries set to zero"),
+                           Parameter(name: "fusion", defaultText: "mean", help: "how the heads are fused: mean, max or min")],
               needsLearnedWeights: false, needsAttention: true),
         Entry(name: "gap", summary: "global average pooling (uniform map)", parameters: [],
               needsLearnedWeights: false, needsAttention: false),
@@ -116,11 +118,24 @@ public enum MethodCatalog {
             specification.parameters[pair[0]] = .some(nil)
             return
         }
+        if pair[0] == "fusion" {
+            guard let code = fusions.firstIndex(where: { $0.description == pair[1] }) else {
+                throw PoolingError("\(specification.name): fusion='\(pair[1])' is not mean, max or min")
+            }
+            specification.parameters[pair[0]] = Double(code)
+            return
+        }
+        if pair[0] == "discard", let value = Double(pair[1]), !(value >= 0 && value < 1) {
+            throw PoolingError("\(specification.name): discard=\(pair[1]) is not in [0, 1)")
+        }
         guard let value = Double(pair[1]), value.isFinite else {
             throw PoolingError("\(specification.name): \(pair[0])='\(pair[1])' is not a number")
         }
         specification.parameters[pair[0]] = value
     }
+
+    /// The head fusions a `fusion=` parameter names, by their stored code.
+    static let fusions: [HeadSelection] = [.mean, .max, .min]
 
     /// Builds the method value for a specification in a model's context.
     public static func make(_ specification: Specification, context: Context) throws -> any PoolingMethod {
@@ -132,7 +147,8 @@ public enum MethodCatalog {
         case "max": return MaxPooling()
         case "how": return HOWPooling()
         case "cls": return CLSPooling()
-        case "rollout": return RolloutPooling()
+        case "rollout":
+            return RolloutPooling(discard: number("discard", 0), fusion: fusions[Int(number("fusion", 0))])
         case "gem": return GeMPooling(p: number("p", 3))
         case "lse": return LSEPooling(r: number("r", 10))
         case "gmp": return GMPPooling(lambda: number("lambda", 1000))

@@ -19,6 +19,13 @@ public struct PoolingInput: Sendable {
     public var prefixTokens: Int
     /// The layer's [CLS] token, when the model has one.
     public var classToken: [Float]?
+    /// Patch-query mode: the query patch (0-based, row-major on the grid) and its token's
+    /// attention rows at this block, `[heads, T]` over every token.
+    public var queryPatch: Int?
+    public var queryAttention: Tensor?
+    /// Rollout's fused (and discarded) `[T·T]` matrices of every block up to the chosen
+    /// one, first to last, when the caller keeps them (they depend on rollout's options).
+    public var fusedAttentionStack: [[Float]]?
     public var head: HeadSelection
     /// Architecture family, for defaults that differ (SimPool's γ is 1.25 on ViTs, 2 on CNNs).
     public var isTransformer: Bool
@@ -46,16 +53,63 @@ public struct PoolingInput: Sendable {
     public var channels: Int { features.shape[1] }
 }
 
-/// Which attention head a map shows.
-public enum HeadSelection: Sendable, Equatable, CustomStringConvertible {
+/// Which attention head a map shows, or how the heads are fused (elementwise over the
+/// heads' raw attention, as vit-explain's `head_fusion` does).
+public enum HeadSelection: Sendable, Equatable, Hashable, CustomStringConvertible {
     case mean
+    case max
+    case min
     case index(Int)
 
     public var description: String {
         switch self {
         case .mean: return "mean"
+        case .max: return "max"
+        case .min: return "min"
         case .index(let i): return String(i + 1)
         }
+    }
+
+    /// `mean`, `max`, `min` or a 1-based head number.
+    public init?(parsing text: String) {
+        switch text {
+        case "mean": self = .mean
+        case "max": self = .max
+        case "min": self = .min
+        default:
+            guard let number = Int(text), number >= 1 else { return nil }
+            self = .index(number - 1)
+        }
+    }
+
+    /// True for the fusions (every head contributes).
+    public var isFusion: Bool {
+        if case .index = self { return false }
+        return true
+    }
+
+    /// `values[h·stride + offset + i]` for i in 0..<count, fused over `heads` heads (or the
+    /// one selected), in double.
+    func fuse(_ values: UnsafeBufferPointer<Float>, heads: Int, stride: Int, offset: Int, count: Int) throws -> [Double] {
+        if case .index(let i) = self {
+            guard i >= 0 && i < heads else { throw PoolingError("head \(i + 1) does not exist (this layer has \(heads))") }
+            return (0..<count).map { Double(values[i * stride + offset + $0]) }
+        }
+        var fused = (0..<count).map { Double(values[offset + $0]) }
+        for h in 1..<Swift.max(1, heads) {
+            let row = h * stride + offset
+            for j in 0..<count {
+                let value = Double(values[row + j])
+                switch self {
+                case .mean: fused[j] += value
+                case .max: fused[j] = Swift.max(fused[j], value)
+                case .min: fused[j] = Swift.min(fused[j], value)
+                case .index: break
+                }
+            }
+        }
+        if self == .mean { for j in 0..<count { fused[j] /= Double(heads) } }
+        return fused
     }
 }
 

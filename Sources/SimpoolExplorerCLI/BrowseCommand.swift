@@ -54,7 +54,7 @@ public struct BrowseCommand: ParsableCommand {
             throw ExitCode(ExitStatus.inputFailed)
         }
         let (loaded, facts) = try options.loadModel()
-        var specification = try options.specification()
+        var specification = try options.specification(for: facts)
         let layer = try options.layerIndex(count: facts.layerCount)
         let head = try options.headSelection()
         let options = self.options

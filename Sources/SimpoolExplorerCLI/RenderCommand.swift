@@ -30,7 +30,7 @@ struct RenderCommand: ParsableCommand {
         let columns = width ?? Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80
         let mode = options.colorMode(terminfoColors: nil)
         var state = ExplorerState(paths: [image], model: facts, columns: columns, rows: 1, colorMode: mode,
-                                  symbols: options.symbols, methods: [try options.specification()])
+                                  symbols: options.symbols, methods: [try options.specification(for: facts)])
         state.layer = try options.layerIndex(count: facts.layerCount)
         state.head = try options.headSelection()
         state.colormap = options.colormap

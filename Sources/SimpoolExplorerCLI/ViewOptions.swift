@@ -11,13 +11,13 @@ struct ViewOptions: ParsableArguments {
     @OptionGroup var modelOptions: ModelOptions
     var model: String { modelOptions.model }
 
-    @Option(help: "Pooling method with parameters, e.g. simpool, cls, gem:p=3 (see `methods`).")
-    var method = "simpool"
+    @Option(help: "Pooling method with parameters, e.g. simpool, cls, gem:p=3, rollout:discard=0.9,fusion=max (see `methods`; default: the learned simpool when the checkpoint has its head, else cls for transformers with [CLS], else simpool-np).")
+    var method: String?
 
     @Option(help: "Layer: a 1-based block (ViT) or stage (CNN) index, or last.")
     var layer = "last"
 
-    @Option(help: "Attention head: a 1-based index or mean.")
+    @Option(help: "Attention head: a 1-based index, or how to fuse the heads: mean, max or min.")
     var head = "mean"
 
     @Option(help: "γ for the SimPool methods.")
@@ -42,12 +42,14 @@ struct ViewOptions: ParsableArguments {
         guard resolution > 0 else { throw ValidationError("--resolution must be positive") }
         if let mass, !(mass > 0 && mass <= 1) { throw ValidationError("--mass must be in (0, 1]") }
         if let gamma, gamma <= 0 { throw ValidationError("--gamma must be positive") }
-        _ = try specification()
+        _ = try parsedSpecification()
         _ = try headSelection()
         if layer != "last" && Int(layer).map({ $0 < 1 }) ?? true { throw ValidationError("--layer must be a positive number or last") }
     }
 
-    func specification() throws -> MethodCatalog.Specification {
+    /// The method given, or nil for the model's default.
+    func parsedSpecification() throws -> MethodCatalog.Specification? {
+        guard let method else { return nil }
         do {
             var parsed = try MethodCatalog.parse(method)
             guard parsed.count == 1 else { throw ValidationError("--method takes one method here") }
@@ -60,10 +62,20 @@ struct ViewOptions: ParsableArguments {
         }
     }
 
+    /// The method given, else the one the explorer opens on for this model.
+    func specification(for facts: ExplorerState.ModelFacts) throws -> MethodCatalog.Specification {
+        if let given = try parsedSpecification() { return given }
+        let defaults = MethodCatalog.defaults
+        var chosen = defaults[ExplorerState.firstMethod(methods: defaults, model: facts)]
+        if let gamma, chosen.name.hasPrefix("simpool") { chosen.parameters["gamma"] = gamma }
+        return chosen
+    }
+
     func headSelection() throws -> HeadSelection {
-        if head == "mean" { return .mean }
-        guard let index = Int(head), index >= 1 else { throw ValidationError("--head must be a positive number or mean") }
-        return .index(index - 1)
+        guard let selection = HeadSelection(parsing: head) else {
+            throw ValidationError("--head must be a positive number, mean, max or min")
+        }
+        return selection
     }
 
     /// 0-based layer for a model with `count` layers.
@@ -85,7 +97,8 @@ struct ViewOptions: ParsableArguments {
         let context = loaded.poolingContext
         let facts = ExplorerState.ModelFacts(name: ExplorerState.ModelFacts.displayName(loaded.name),
                                              architecture: summary.name, layerCount: summary.layerCount,
-                                             heads: summary.heads, headsGuessed: summary.headsGuessed, isTransformer: summary.family == .vit, context: context)
+                                             heads: summary.heads, headsGuessed: summary.headsGuessed, isTransformer: summary.family == .vit,
+                                             hasClassToken: summary.hasClassToken, context: context)
         return (loaded, facts)
     }
 

@@ -60,16 +60,17 @@ struct TerminalSessionTests {
         try session.start(Self.command("--out \(exports)"))
         let first = try session.waitFor("the first image's map") { $0.contains("[1/14]") && $0.contains("fwd ") }
         #expect(first.contains("astronaut.png"))
-        #expect(first.contains("dinov2-vits14 │ simpool-np:gamma=1.25 │ layer 12/12"))
+        // A transformer with [CLS] and no SimPool head opens on its [CLS] attention.
+        #expect(first.contains("dinov2-vits14 │ cls │ layer 12/12"))
 
         try session.keys("Right")
         let second = try session.waitFor("the next image") { $0.contains("[2/14]  bird.bmp") && $0.contains("fwd ") }
-        #expect(second.contains("map simpool-np"))
+        #expect(second.contains("map cls"))
 
         try session.keys("Tab")
-        _ = try session.waitFor("the next method") { $0.contains("dinov2-vits14 │ cls │ layer 12/12") }
+        _ = try session.waitFor("the next method") { $0.contains("dinov2-vits14 │ rollout │ layer 12/12") }
         try session.keys("Down")
-        _ = try session.waitFor("the previous layer") { $0.contains("│ cls │ layer 11/12 │ head mean") }
+        _ = try session.waitFor("the previous layer") { $0.contains("│ rollout │ layer 11/12 │ head mean") }
         try session.keys("?")
         _ = try session.waitFor("the help") { $0.contains("simpool-explorer keys") }
         try session.keys("x")
@@ -79,7 +80,7 @@ struct TerminalSessionTests {
         try session.keys("e")
         _ = try session.waitFor("the export") { $0.contains("exported 3 files to \(exports)/") }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: exports)) ?? []
-        #expect(files.sorted() == ["bird.cls.L11.mean.json", "bird.cls.L11.mean.npy", "bird.cls.L11.mean.png"])
+        #expect(files.sorted() == ["bird.rollout.L11.mean.json", "bird.rollout.L11.mean.npy", "bird.rollout.L11.mean.png"])
 
         try session.keys("q")
         let after = try session.waitFor("the program to exit") { $0.contains("EXIT=") && $0.contains("icanon") }

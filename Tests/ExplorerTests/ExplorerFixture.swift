@@ -16,8 +16,19 @@ enum ExplorerFixture {
                                  heads: model.summary.heads, isTransformer: true, context: .init())
     }
 
+    /// The model input of `image(seed:)`.
+    static func input(seed: Int) -> [Float] { Normalization.imagenet.chw(image(seed: seed)) }
+
     /// A 48×32 gradient with a bright square, and its trace.
     static func result(seed: Int) -> ImageResult {
+        let image = image(seed: seed)
+        let input = Normalization.imagenet.chw(image)
+        let trace = model.forward(pixels: input, height: 32, width: 48).compacted()
+        return ImageResult(image: image, trace: trace, resolution: 224, inputWidth: 48, inputHeight: 32,
+                           forwardMilliseconds: 12, topLabel: ("class 3", 0.5))
+    }
+
+    static func image(seed: Int) -> PixelImage {
         var pixels = [UInt8](repeating: 0, count: 48 * 32 * 3)
         for y in 0..<32 {
             for x in 0..<48 {
@@ -27,17 +38,15 @@ enum ExplorerFixture {
                 pixels[(y * 48 + x) * 3 + 2] = UInt8((x + y + seed * 40) % 256)
             }
         }
-        let image = PixelImage(width: 48, height: 32, channels: 3, pixels: pixels)
-        let input = Normalization.imagenet.chw(image)
-        let trace = model.forward(pixels: input, height: 32, width: 48)
-        return ImageResult(image: image, trace: trace, resolution: 224, inputWidth: 48, inputHeight: 32,
-                           forwardMilliseconds: 12, topLabel: ("class 3", 0.5))
+        return PixelImage(width: 48, height: 32, channels: 3, pixels: pixels)
     }
 
     static func state(columns: Int = 120, rows: Int = 36, mode: ColorMode = .truecolor, symbols: SymbolSet = .half) -> ExplorerState {
         var state = ExplorerState(paths: ["/data/first.png", "/data/second.jpg", "/data/third.bmp"], model: facts,
                                   columns: columns, rows: rows, colorMode: mode, symbols: symbols,
                                   methods: ["simpool-np", "cls", "rollout", "gap", "gem"].map { .init(name: $0) })
+        // The suites start from the first method of the list (the opening choice has its own test).
+        state.methodIndex = 0
         state = Reducer.reduce(state, .loaded(index: 0, result: result(seed: 0)))
         state = Reducer.reduce(state, .loaded(index: 1, result: result(seed: 1)))
         return state

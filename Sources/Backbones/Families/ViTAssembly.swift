@@ -96,7 +96,7 @@ struct ViTAssembly {
             ArchitectureSummary(
                 family: .vit, familyName: family, name: name, layerCount: depth, width: width, heads: heads.heads,
                 headsGuessed: heads.guessed, patchSize: patchSize, classCount: classes, hasSimPoolHead: simpool,
-                evidence: evidence, stripPrefix: prefix, unusedNames: harmless)
+                hasClassToken: hasClassToken, evidence: evidence, stripPrefix: prefix, unusedNames: harmless)
         }
         let model = try VisionTransformer(config: config, summary: summary([]), weights: weights)
         let harmless = try TensorAccounting.check(weights, depth: depth, family: family)
