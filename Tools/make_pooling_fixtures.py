@@ -78,6 +78,34 @@ def cls(attention, prefix, head):
     return a / a.sum()
 
 
+def cls_fused(attention, prefix, fusion):
+    """vit-explain's head_fusion on the [CLS] row: elementwise max or min over the heads'
+    raw rows, then renormalised over the patches."""
+    rows = attention[:, 0, prefix:]
+    a = rows.max(0) if fusion == "max" else rows.min(0)
+    return a / a.sum()
+
+
+def rollout_options(stack, prefix, discard, fusion):
+    """vit-explain's rollout with its options, written again from its definition: per block
+    the heads fused elementwise, the smallest `discard` fraction of the fused matrix's
+    entries zeroed except the [CLS]->[CLS] one (flat index 0), (A + I) / 2 with each row
+    divided by its own sum (the keepdim its issue #16 reports, corrected), the product
+    taken from the first block on, and the [CLS] row over the patches renormalised."""
+    tokens = stack[0].shape[1]
+    result = np.eye(tokens)
+    for attention in stack:
+        fused = {"mean": attention.mean(0), "max": attention.max(0), "min": attention.min(0)}[fusion]
+        flat = fused.reshape(-1).copy()
+        drop = np.argsort(flat, kind="stable")[:int(flat.size * discard)]
+        flat[drop[drop != 0]] = 0
+        a = (flat.reshape(tokens, tokens) + np.eye(tokens)) / 2
+        a = a / a.sum(axis=-1, keepdims=True)
+        result = a @ result
+    row = np.maximum(result[0, prefix:], 0)
+    return row / row.sum()
+
+
 def rollout(stack, prefix):
     tokens = stack[0].shape[1]
     result = np.eye(tokens)
@@ -204,10 +232,26 @@ def main():
             cases.append({"id": "%s|%s" % (key, method), "method": "cls", "head": head, "features": key + ".features",
                           "grid": [3, 4], "attention": names, "prefix": prefix, "class_token": key + ".class_token",
                           "pooled": key + ".class_token", "map": add("%s|%s.map" % (key, method), weights)})
+        for fusion in ("max", "min"):
+            weights = cls_fused(stack32[-1], prefix, fusion)
+            method = "cls@" + fusion
+            cases.append({"id": "%s|%s" % (key, method), "method": "cls", "head": None, "head_fusion": fusion,
+                          "features": key + ".features", "grid": [3, 4], "attention": names, "prefix": prefix,
+                          "class_token": key + ".class_token", "pooled": key + ".class_token",
+                          "map": add("%s|%s.map" % (key, method), weights)})
         weights = rollout(stack32, prefix)
         cases.append({"id": key + "|rollout", "method": "rollout", "head": None, "features": key + ".features",
                       "grid": [3, 4], "attention": names, "prefix": prefix, "class_token": key + ".class_token",
                       "pooled": add(key + "|rollout.pooled", weights @ f64), "map": add(key + "|rollout.map", weights)})
+        for discard, fusion in ((0.0, "max"), (0.9, "mean"), (0.9, "max"), (0.5, "min")):
+            method = "rollout:discard=%g,fusion=%s" % (discard, fusion)
+            weights = rollout_options(stack32, prefix, discard, fusion)
+            cases.append({"id": "%s|%s" % (key, method), "method": method, "head": None, "features": key + ".features",
+                          "grid": [3, 4], "attention": names, "prefix": prefix, "class_token": key + ".class_token",
+                          "pooled": add("%s|%s.pooled" % (key, method), weights @ f64),
+                          "map": add("%s|%s.map" % (key, method), weights)})
+        # The defaults of rollout_options are plain rollout.
+        assert np.allclose(rollout_options(stack32, prefix, 0.0, "mean"), rollout(stack32, prefix))
 
     assert len({c["id"] for c in cases}) == len(cases), "case ids must be unique"
     save_file(tensors, os.path.join(OUT, "cases.safetensors"))

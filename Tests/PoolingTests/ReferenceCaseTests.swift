@@ -25,7 +25,8 @@ struct ReferenceCaseTests {
             input.attention = input.attentionStack.last
             input.prefixTokens = entry["prefix"] as! Int
             input.classToken = tensor(entry["class_token"] as! String).scalars
-            input.head = (entry["head"] as? Int).map(HeadSelection.index) ?? .mean
+            input.head = (entry["head"] as? Int).map(HeadSelection.index)
+                ?? (entry["head_fusion"] as? String).flatMap(HeadSelection.init(parsing:)) ?? .mean
         }
         return input
     }
