@@ -14,6 +14,8 @@ public struct BrowseConfiguration: Sendable {
     public let version: String
     /// Quit as soon as the first image's map is on screen (start-up benchmarks).
     public let exitAfterFirstFrame: Bool
+    /// `--color` when given: it wins over what the terminal announces.
+    public let colorFlag: ColorMode?
     public let makeState: @Sendable (_ columns: Int, _ rows: Int, _ terminfoColors: Int?) -> ExplorerState
 }
 
@@ -81,7 +83,7 @@ public struct BrowseCommand: ParsableCommand {
             paths: images, problems: expansion.problems,
             loader: ImageLoader(model: loaded, labels: loaded.classNames(imagenet: ImageNetLabels.bundled())),
             model: facts, exportDirectory: out, version: SimpoolExplorer.version,
-            exitAfterFirstFrame: exitAfterFirstFrame,
+            exitAfterFirstFrame: exitAfterFirstFrame, colorFlag: options.color,
             makeState: { columns, rows, terminfoColors in
                 var state = ExplorerState(paths: images, model: facts, columns: columns, rows: rows,
                                           colorMode: options.colorMode(terminfoColors: terminfoColors),
@@ -108,3 +110,4 @@ public struct BrowseCommand: ParsableCommand {
 }
 
 import Pooling
+import TerminalCanvas

@@ -17,7 +17,9 @@ enum TerminalDriver {
             return 2
         }
         ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount)
-        let screen = Screen()
+        let environment = ProcessInfo.processInfo.environment
+        let wanted = ColorMode.detect(flag: configuration.colorFlag, environment: environment, terminfoColors: nil)
+        let screen = Screen(terminal: wanted == .truecolor ? DirectColorTerminfo.prepare(environment: environment) : nil)
         installSignalHandlers()
         defer {
             // Leave at once: a forward pass may still be running on the worker, and the
@@ -57,6 +59,7 @@ enum TerminalDriver {
             var actions: [ExplorerAction] = []
             switch screen.readInput() {
             case .key(let key): actions.append(.key(key))
+            case .mouse(let event): actions.append(.mouse(event))
             case .resize(let columns, let rows): actions.append(.resize(columns: columns, rows: rows))
             case .timeout:
                 if state.current?.result == nil { actions.append(.tick) }
@@ -89,7 +92,7 @@ enum TerminalDriver {
 
 /// The ncurses screen: set up, read keys, draw cells, restore.
 final class Screen {
-    enum Input { case key(Key), resize(Int, Int), timeout }
+    enum Input { case key(Key), mouse(MouseEvent), resize(Int, Int), timeout }
 
     private(set) var columns: Int
     private(set) var rows: Int
@@ -98,9 +101,14 @@ final class Screen {
     private var pairs: [Int64: Int32] = [:]
     private var closed = false
 
-    init() {
+    /// `terminal`: a terminfo name to use instead of `$TERM` (a direct-colour variant).
+    init(terminal: String?) {
         setlocale(LC_ALL, "")
-        initscr()
+        if let terminal, let screen = newterm(terminal, fdopen(STDOUT_FILENO, "w"), fdopen(STDIN_FILENO, "r")) {
+            set_term(screen)
+        } else {
+            initscr()
+        }
         cbreak()
         noecho()
         nonl()
@@ -108,6 +116,9 @@ final class Screen {
         set_escdelay(25)
         curs_set(0)
         timeout(80)
+        // Clicks and the wheel, reported at once (no wait to tell a click from a press).
+        mousemask(spx_all_mouse_events(), nil)
+        mouseinterval(0)
         if has_colors() {
             start_color()
             use_default_colors()
@@ -150,6 +161,15 @@ final class Screen {
             case KEY_BTAB: return .key(.backTab)
             case KEY_BACKSPACE: return .key(.backspace)
             case KEY_ENTER: return .key(.enter)
+            case KEY_MOUSE:
+                var event = MEVENT()
+                guard getmouse(&event) == OK else { return .timeout }
+                if event.bstate & (spx_button1_pressed() | spx_button1_clicked()) != 0 {
+                    return .mouse(.click(column: Int(event.x), row: Int(event.y)))
+                }
+                if event.bstate & spx_button4_pressed() != 0 { return .mouse(.wheelUp) }
+                if event.bstate & spx_button5_pressed() != 0 { return .mouse(.wheelDown) }
+                return .timeout
             default: return .timeout
             }
         }
@@ -187,7 +207,9 @@ final class Screen {
         case .default: return -1
         case .indexed(let index): return Int32(index) < Int32(colorCount ?? 8) ? Int32(index) : -1
         case .rgb(let c):
-            if hasDirectColor { return Int32(c.r) << 16 | Int32(c.g) << 8 | Int32(c.b) }
+            // Direct-colour entries read values below 8 as the ANSI colours: nudge those
+            // near-blacks to 0x000008.
+            if hasDirectColor { return max(8, Int32(c.r) << 16 | Int32(c.g) << 8 | Int32(c.b)) }
             return Int32(Palette.nearest256(c))
         }
     }
