@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"]),
-        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Tensors", "Imaging", "ModelRuntime", "TestSupport"]),
+        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Tensors", "Imaging", "ModelRuntime", "Pooling", "TestSupport"]),
         .testTarget(name: "PoolingTests", dependencies: ["Pooling", "Tensors", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TerminalCanvas", "Backbones", "Checkpoints", "Imaging", "Pooling",
                                                          "ModelRuntime", "Tensors", "TestSupport"]),

@@ -105,6 +105,9 @@ public struct ExplorerState: Sendable {
     /// The highlighted tile of a grid (0 is the first map tile; the image tile is not selectable).
     public var selection = 0
     public var query: Query?
+    /// A fixed number of tile columns for grids (`render --grid`); nil: the count that shows
+    /// the pictures largest in the window.
+    public var tileColumns: Int?
     public var opacity: Float = 0.5
     public var resolution = 224
     public var filter = ""

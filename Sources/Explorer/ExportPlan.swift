@@ -35,9 +35,13 @@ public enum ExportPlan {
         }
     }
 
-    public static func fileName(imagePath: String, method: String, layer: Int, head: HeadSelection, format: Format) -> String {
+    /// `owl.cls.L12.mean.npy`; with a patch query `owl.cls.q3-4.L12.mean.npy` (row 3,
+    /// column 4, 0-based from the top-left of the patch grid).
+    public static func fileName(imagePath: String, method: String, layer: Int, head: HeadSelection, format: Format,
+                                query: ExplorerState.Query? = nil) -> String {
         let stem = ((imagePath as NSString).lastPathComponent as NSString).deletingPathExtension
-        return "\(stem).\(methodTag(method)).L\(layer + 1).\(headTag(head)).\(format.fileExtension)"
+        let queryTag = query.map { ".q\($0.row)-\($0.column)" } ?? ""
+        return "\(stem).\(methodTag(method))\(queryTag).L\(layer + 1).\(headTag(head)).\(format.fileExtension)"
     }
 
     /// `--shard K/N`: every N-th item of the sorted list, starting at K (0-based), so that N

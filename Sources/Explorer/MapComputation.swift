@@ -10,13 +10,18 @@ public struct MapComputation: Sendable {
     public let gridWidth: Int
     public let methodText: String
     public let milliseconds: Double
+    /// The method as export file names give it: a patch query's attention row is `cls`
+    /// from another token, its rollout `rollout`, and the features' one `similarity`.
+    public let fileMethodText: String
 
-    public init(result: PoolingResult, gridHeight: Int, gridWidth: Int, methodText: String, milliseconds: Double) {
+    public init(result: PoolingResult, gridHeight: Int, gridWidth: Int, methodText: String, milliseconds: Double,
+                fileMethodText: String? = nil) {
         self.result = result
         self.gridHeight = gridHeight
         self.gridWidth = gridWidth
         self.methodText = methodText
         self.milliseconds = milliseconds
+        self.fileMethodText = fileMethodText ?? methodText
     }
 
     /// nil with a reason when the method cannot run on this layer.
@@ -45,6 +50,7 @@ public struct MapComputation: Sendable {
             var method = try MethodCatalog.make(specification, context: context)
             var patch: Int?
             var label: String?
+            var fileMethod: String?
             if let query {
                 let chosen = layer == trace.layers.count - 1 ? trace.final : trace.layers[layer]
                 let grid = (trace.final.gridHeight, trace.final.gridWidth)
@@ -59,6 +65,7 @@ public struct MapComputation: Sendable {
                     method = PatchQueryAttention()
                 }
                 label = "\(method.specification) from \(query.row),\(query.column)"
+                fileMethod = method is PatchQueryAttention ? "cls" : method.specification
             }
             let input = PoolingInput(trace: trace, layer: layer, head: head, isTransformer: isTransformer,
                                      queryPatch: patch, rollout: method as? RolloutPooling)
@@ -67,7 +74,8 @@ public struct MapComputation: Sendable {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             return .success(MapComputation(result: pooled, gridHeight: input.gridHeight ?? 1,
                                            gridWidth: input.gridWidth ?? input.tokenCount,
-                                           methodText: label ?? method.specification, milliseconds: elapsed))
+                                           methodText: label ?? method.specification, milliseconds: elapsed,
+                                           fileMethodText: fileMethod))
         } catch let error as PoolingError {
             return .failure(error)
         } catch {

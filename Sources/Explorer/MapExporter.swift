@@ -32,12 +32,15 @@ public struct MapExporter: @unchecked Sendable {
     let resolution: Int
     let colormap: Colormap
     let force: Bool
+    /// `--query ROW,COL`: maps from that patch instead of the method's own.
+    let query: ExplorerState.Query?
     public let out: String
 
     public init(loader: ImageLoader, version: String, modelName: String, architecture: String, context: MethodCatalog.Context,
                 isTransformer: Bool, specifications: [MethodCatalog.Specification], layers: [Int], heads: [HeadSelection],
                 formats: [ExportPlan.Format], imageSize: Bool, mass: Float?, resolution: Int, colormap: Colormap,
-                force: Bool, out: String) {
+                force: Bool, out: String, query: ExplorerState.Query? = nil) {
+        self.query = query
         self.loader = loader
         self.version = version
         self.modelName = modelName
@@ -103,25 +106,33 @@ public struct MapExporter: @unchecked Sendable {
         var outcome = Outcome()
         let (path, result, original, start) = (prepared.path, prepared.result, prepared.original, prepared.start)
         let size = imageSize ? (width: original.width, height: original.height) : nil
+        let grid = (rows: result.trace.final.gridHeight, columns: result.trace.final.gridWidth)
+        if let query, query.row >= grid.rows || query.column >= grid.columns {
+            outcome.problems.append("\(path): query \(query.row),\(query.column) is outside the \(grid.rows)×\(grid.columns) patch grid (rows and columns count from 0)")
+            return outcome
+        }
         // Methods that resolve to the same one (simpool without a learned head is
         // simpool-np) are written once.
         var done = Set<String>()
         for specification in specifications {
             for layer in layers {
-                for head in (specification.name == "cls" ? heads : [.mean]) {
+                let perHead = specification.name == "cls" || (query != nil && isTransformer && query?.similarity != true)
+                for head in (perHead ? heads : [.mean]) {
                     let computed = MapComputation.compute(trace: result.trace, specification: specification, context: context,
-                                                          layer: layer, head: head, isTransformer: isTransformer)
+                                                          layer: layer, head: head, isTransformer: isTransformer, query: query)
                     guard case .success(let map) = computed else {
                         if case .failure(let error) = computed { outcome.problems.append("\(path): \(error.description)") }
                         continue
                     }
-                    guard done.insert("\(map.methodText)|\(layer)|\(head)").inserted else { continue }
+                    guard done.insert("\(map.fileMethodText)|\(layer)|\(head)").inserted else { continue }
                     for format in formats {
-                        let name = ExportPlan.fileName(imagePath: path, method: map.methodText, layer: layer, head: head, format: format)
+                        let name = ExportPlan.fileName(imagePath: path, method: map.fileMethodText, layer: layer, head: head,
+                                                       format: format, query: query)
                         let target = (out as NSString).appendingPathComponent(name)
                         do {
-                            let bytes = try self.bytes(format, map: map, result: result, original: original, path: path,
-                                                       layer: layer, head: head, size: size, start: start)
+                            let bytes = try self.bytes(format, map: map, specification: specification, result: result,
+                                                       original: original, path: path, layer: layer, head: head, size: size,
+                                                       start: start)
                             switch try AtomicFile.write(bytes, to: target, overwrite: force) {
                             case .written:
                                 outcome.written += 1
@@ -138,7 +149,8 @@ public struct MapExporter: @unchecked Sendable {
         return outcome
     }
 
-    private func bytes(_ format: ExportPlan.Format, map: MapComputation, result: ImageResult, original: PixelImage, path: String,
+    private func bytes(_ format: ExportPlan.Format, map: MapComputation, specification: MethodCatalog.Specification,
+                       result: ImageResult, original: PixelImage, path: String,
                        layer: Int, head: HeadSelection, size: (width: Int, height: Int)?, start: UInt64) throws -> [UInt8] {
         let thresholded = thresholdedMap(map)
         switch format {
@@ -151,8 +163,9 @@ public struct MapExporter: @unchecked Sendable {
                                                                   layerCount: result.trace.layers.count, heads: nil,
                                                                   isTransformer: isTransformer, context: context),
                                       columns: 80, rows: 1, colorMode: .truecolor, symbols: .half,
-                                      methods: [try MethodCatalog.parse(map.methodText)[0]])
+                                      methods: [query == nil ? try MethodCatalog.parse(map.methodText)[0] : specification])
             state.entries[0].status = .ready(result)
+            state.query = query
             state.layer = layer
             state.head = head
             state.colormap = colormap
@@ -167,6 +180,7 @@ public struct MapExporter: @unchecked Sendable {
                 "input_size": [result.inputWidth, result.inputHeight], "image_size": [original.width, original.height],
                 "forward_ms": result.forwardMilliseconds, "pool_ms": map.milliseconds, "elapsed_ms": elapsed,
                 "mass": mass.map { Double($0) } as Any, "program": "simpool-explorer", "version": version,
+                "query": query.map { [$0.row, $0.column] } as Any,
             ]
             return Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) + [0x0A]
         }

@@ -66,7 +66,7 @@ public enum ScreenLayout {
         let painter = PanelPainter(rasterizer: Rasterizer(mode: state.colorMode, symbols: state.symbols))
         let minimum = (width: 10, height: 4)
         var best: (columns: Int, rows: Int, score: Int)?
-        for columns in 1...(maps + 1) {
+        for columns in state.tileColumns.map({ [$0] }) ?? Array(1...(maps + 1)) {
             let rows = (maps + 1 + columns - 1) / columns
             let width = (area.width - (columns - 1)) / columns, height = area.height / rows
             guard width >= minimum.width, height >= minimum.height else { continue }

@@ -10,6 +10,7 @@ public enum StillRenderer {
 
     public static func render(_ state: ExplorerState) throws -> String {
         guard let entry = state.current, let result = entry.result else { throw Failure(message: "nothing to render") }
+        if state.layout != .single { return try grid(state, entry: entry, result: result) }
         guard let computed = MapComputation.compute(state) else { throw Failure(message: "nothing to render") }
         let map: MapComputation
         switch computed {
@@ -31,6 +32,36 @@ public enum StillRenderer {
         if state.model.heads != nil { caption += " | head \(state.head)" }
         if state.thresholdOn { caption += " | mass \(state.mass)" }
         grid.write(String(caption.prefix(grid.width)), row: box.rows + 1, column: 0)
+        return AnsiWriter.text(grid, mode: state.colorMode)
+    }
+
+    /// A grid of tiles at the state's width: tiles about 26 columns wide, as many rows of
+    /// them as the tiles need, each picture at its image's shape.
+    static func grid(_ state: ExplorerState, entry: ExplorerState.Entry, result: ImageResult) throws -> String {
+        if let problem = state.gridProblem { throw Failure(message: problem) }
+        var state = state
+        let tiles = ScreenLayout.mapTileCount(state) + 1
+        let columns = max(1, min(tiles, (state.columns + 1) / 27))
+        let tileWidth = (state.columns - (columns - 1)) / columns
+        let painter = PanelPainter(rasterizer: Rasterizer(mode: state.colorMode, symbols: state.symbols))
+        let picture = painter.fit(imageWidth: result.image.width, imageHeight: result.image.height, columns: tileWidth, rows: 10_000)
+        let tileRows = (tiles + columns - 1) / columns
+        state.tileColumns = columns
+        state.rows = tileRows * (picture.rows + 1) + 1 + 3      // tiles, the legend; header, status and hint rows
+        state.selection = -1                                    // no highlighted tile in a still
+        let frame = FrameComposer.frame(state)
+        var grid = CellGrid(width: state.columns, height: state.rows - 3 + 1)
+        for row in 0..<(state.rows - 3) {
+            for column in 0..<state.columns { grid[row, column] = frame[row + 1, column] }
+        }
+        var caption = "\(entry.name) | \(state.model.name) | \(state.layout.rawValue) of "
+        switch state.layout {
+        case .heads, .layers: caption += (try? MapComputation.compute(state)?.get().methodText) ?? state.method.name
+        default: caption += "layer \(state.layer + 1)"
+        }
+        if state.layout == .heads { caption += " | layer \(state.layer + 1)/\(state.model.layerCount)" }
+        if let query = state.query { caption += " | query \(query.row),\(query.column)" }
+        grid.write(String(caption.prefix(grid.width)), row: grid.height - 1, column: 0)
         return AnsiWriter.text(grid, mode: state.colorMode)
     }
 }

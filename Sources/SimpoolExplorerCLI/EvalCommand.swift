@@ -26,6 +26,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Layer: a 1-based index or last.")
     var layer = "last"
 
+    @Option(help: "Head for cls: mean, max, min, a 1-based index, or best: also score each image's best head, as DINO's evaluation does, beside the mean.")
+    var head = "mean"
+
     @Option(help: "Attention mass kept when thresholding (DINO uses 0.6).")
     var mass: Float = 0.6
 
@@ -38,6 +41,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         guard mass > 0 && mass <= 1 else { throw ValidationError("--mass must be in (0, 1]") }
         if layer != "last" && (Int(layer) ?? 0) < 1 { throw ValidationError("--layer must be a number or last") }
+        if head != "best" && HeadSelection(parsing: head) == nil { throw ValidationError("--head must be mean, max, min, best or a number") }
         do { _ = try MethodCatalog.parse(method) } catch let error as PoolingError { throw ValidationError(error.description) }
     }
 
@@ -79,22 +83,40 @@ struct EvalCommand: ParsableCommand {
                 baseline.jaccard += MaskMetrics.jaccard(all, truth)
                 baseline.hits += MaskMetrics.corLocHit(prediction: all, truth: truth, width: mask.width, height: mask.height) ? 1 : 0
                 baseline.count += 1
+                let selected = HeadSelection(parsing: head) ?? .mean
                 for specification in specifications {
-                    let computed = MapComputation.compute(trace: result.trace, specification: specification, context: context,
-                                                          layer: layerIndex, head: .mean, isTransformer: summary.family == .vit)
-                    guard case .success(let map) = computed else {
-                        if case .failure(let error) = computed { StandardError.write("\(image): \(error.description)") }
-                        failed = true
-                        continue
+                    // With best, every head of a per-head method is scored and the best one kept.
+                    let candidates: [HeadSelection] = head == "best" && specification.name == "cls"
+                        ? [.mean] + (0..<(summary.heads ?? 0)).map(HeadSelection.index) : [specification.name == "cls" ? selected : .mean]
+                    var scores: [(jaccard: Double, hit: Bool, name: String)] = []
+                    for candidate in candidates {
+                        let computed = MapComputation.compute(trace: result.trace, specification: specification, context: context,
+                                                              layer: layerIndex, head: candidate, isTransformer: summary.family == .vit)
+                        guard case .success(let map) = computed else {
+                            if case .failure(let error) = computed { StandardError.write("\(image): \(error.description)") }
+                            failed = true
+                            break
+                        }
+                        let prediction = MaskMetrics.prediction(map.result.map, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
+                                                                width: mask.width, height: mask.height, mass: mass)
+                        let name = map.methodText + (candidate == .mean || specification.name != "cls" ? "" : " head \(candidate)")
+                        scores.append((MaskMetrics.jaccard(prediction, truth),
+                                       MaskMetrics.corLocHit(prediction: prediction, truth: truth, width: mask.width, height: mask.height),
+                                       name))
                     }
-                    let prediction = MaskMetrics.prediction(map.result.map, gridHeight: map.gridHeight, gridWidth: map.gridWidth,
-                                                            width: mask.width, height: mask.height, mass: mass)
-                    if totals[map.methodText] == nil { order.append(map.methodText) }
-                    var total = totals[map.methodText] ?? (0, 0, 0)
-                    total.jaccard += MaskMetrics.jaccard(prediction, truth)
-                    total.hits += MaskMetrics.corLocHit(prediction: prediction, truth: truth, width: mask.width, height: mask.height) ? 1 : 0
-                    total.count += 1
-                    totals[map.methodText] = total
+                    guard let first = scores.first else { continue }
+                    var rows = [first]
+                    if scores.count > 1, let best = scores.max(by: { $0.jaccard < $1.jaccard }) {
+                        rows.append((best.jaccard, best.hit, scores[0].name + " (best head)"))
+                    }
+                    for row in rows {
+                        if totals[row.name] == nil { order.append(row.name) }
+                        var total = totals[row.name] ?? (0, 0, 0)
+                        total.jaccard += row.jaccard
+                        total.hits += row.hit ? 1 : 0
+                        total.count += 1
+                        totals[row.name] = total
+                    }
                 }
             } catch {
                 StandardError.write(String(describing: error))

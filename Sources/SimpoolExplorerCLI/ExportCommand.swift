@@ -30,8 +30,14 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Layer: a 1-based index, last or all.")
     var layer = "last"
 
-    @Option(help: "Head for the [CLS] method: a 1-based index, mean or all.")
+    @Option(help: "Head for the [CLS] method and patch queries: a 1-based index, mean, max, min (fusions) or all.")
     var head = "mean"
+
+    @Option(help: "ROW,COL: the maps from this patch (0-based on the patch grid, from the top-left): its attention row (cls), its rollout row (rollout), or with --similarity its features' cosine similarity. File names gain q<row>-<col>.")
+    var query: String?
+
+    @Flag(help: "With --query: the cosine similarity of the patch's features instead of its attention.")
+    var similarity = false
 
     @Option(help: "Comma-separated: png, overlay, npy, csv, json, ansi.")
     var format = "png,npy,json"
@@ -65,9 +71,16 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("unknown format '\(name)' (png, overlay, npy, csv, json, ansi)")
         }
         if layer != "last" && layer != "all" && (Int(layer) ?? 0) < 1 { throw ValidationError("--layer must be a number, last or all") }
-        if head != "mean" && head != "all" && (Int(head) ?? 0) < 1 { throw ValidationError("--head must be a number, mean or all") }
+        if head != "all" && HeadSelection(parsing: head) == nil { throw ValidationError("--head must be a number, mean, max, min or all") }
+        if let query, Self.parseQuery(query) == nil { throw ValidationError("--query must be ROW,COL (0-based patch row and column)") }
         if let mass, !(mass > 0 && mass <= 1) { throw ValidationError("--mass must be in (0, 1]") }
         do { _ = try MethodCatalog.parse(method) } catch let error as PoolingError { throw ValidationError(error.description) }
+    }
+
+    static func parseQuery(_ text: String) -> (row: Int, column: Int)? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2, let row = Int(parts[0]), let column = Int(parts[1]), row >= 0, column >= 0 else { return nil }
+        return (row, column)
     }
 
     func run() throws {
@@ -92,12 +105,13 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("--layer \(last + 1): the model has \(summary.layerCount) layers")
         }
         let heads: [HeadSelection] = head == "all" ? [.mean] + (0..<(summary.heads ?? 0)).map(HeadSelection.index)
-            : head == "mean" ? [.mean] : [.index(Int(head)! - 1)]
+            : [HeadSelection(parsing: head)!]
         let formats = format.split(separator: ",").compactMap { ExportPlan.Format(rawValue: String($0)) }
         let job = MapExporter(loader: ImageLoader(model: loaded, labels: nil), version: SimpoolExplorer.version, modelName: model, architecture: summary.name,
                             context: context, isTransformer: summary.family == .vit, specifications: specifications,
                             layers: layers, heads: heads, formats: formats, imageSize: size == "image", mass: mass,
-                            resolution: resolution, colormap: colormap, force: force, out: out)
+                            resolution: resolution, colormap: colormap, force: force, out: out,
+                            query: query.flatMap(Self.parseQuery).map { ExplorerState.Query(row: $0.row, column: $0.column, similarity: similarity) })
 
         let progress = Progress(total: images.count)
         let tally = Tally()

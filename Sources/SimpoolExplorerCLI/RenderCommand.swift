@@ -3,6 +3,7 @@ import Explorer
 import Foundation
 import Imaging
 import ModelRuntime
+import Pooling
 import TerminalCanvas
 
 /// `simpool-explorer render IMAGE`: one rendering as text on standard output.
@@ -18,19 +19,34 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "map, overlay or side (image | map | overlay).")
     var view: ExplorerState.View = .side
 
+    @Option(help: "heads, layers or methods: a grid of every head (and their mean), every layer, or every method.")
+    var grid: Grid?
+
+    enum Grid: String, ExpressibleByArgument { case heads, layers, methods }
+
+    @Option(help: "ROW,COL: the map from this patch (0-based on the patch grid): its attention, or its features' similarity for models without attention.")
+    var query: String?
+
     @Option(help: "Width in columns (default: $COLUMNS, else 80).")
     var width: Int?
 
     func validate() throws {
         if let width, width < 12 { throw ValidationError("--width must be at least 12") }
+        if let query, ExportCommand.parseQuery(query) == nil { throw ValidationError("--query must be ROW,COL (0-based patch row and column)") }
     }
 
     func run() throws {
         let (loaded, facts) = try options.loadModel()
         let columns = width ?? Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80
         let mode = options.colorMode(terminfoColors: nil)
+        var methods = [try options.specification(for: facts)]
+        if grid == .methods {
+            methods = MethodCatalog.defaults.filter { $0.name != "simpool" || facts.context.simpoolWeights != nil }
+        }
         var state = ExplorerState(paths: [image], model: facts, columns: columns, rows: 1, colorMode: mode,
-                                  symbols: options.symbols, methods: [try options.specification(for: facts)])
+                                  symbols: options.symbols, methods: methods)
+        state.methodIndex = 0
+        if let grid { state.layout = ExplorerState.Layout(rawValue: grid.rawValue)! }
         state.layer = try options.layerIndex(count: facts.layerCount)
         state.head = try options.headSelection()
         state.colormap = options.colormap
@@ -47,6 +63,14 @@ struct RenderCommand: ParsableCommand {
             throw ExitCode(ExitStatus.inputFailed)
         }
         state.entries[0].status = .ready(result)
+        if let query = query.flatMap(ExportCommand.parseQuery) {
+            let final = result.trace.final
+            guard query.row < final.gridHeight, query.column < final.gridWidth else {
+                StandardError.write("\(image): query \(query.row),\(query.column) is outside the \(final.gridHeight)×\(final.gridWidth) patch grid")
+                throw ExitCode(ExitStatus.inputFailed)
+            }
+            state.query = ExplorerState.Query(row: query.row, column: query.column, similarity: !facts.isTransformer)
+        }
         let text: String
         do {
             text = try StillRenderer.render(state)
