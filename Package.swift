@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Pooling", dependencies: ["Tensors", "CBLAS", "CBFloat16Gram"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
         .target(name: "TerminalCanvas", dependencies: ["Imaging"], swiftSettings: optimized),
-        .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging", "Pooling", "Tensors"]),
+        .target(name: "ModelRuntime", dependencies: ["Backbones", "Checkpoints", "Imaging", "Pooling"]),
         .target(name: "Explorer", dependencies: ["Tensors", "Backbones", "Imaging", "Pooling", "TerminalCanvas", "ModelRuntime", "Checkpoints"],
                 swiftSettings: optimized),
         .target(

@@ -91,61 +91,107 @@ public struct Trace: Sendable {
         self.attentionSource = attentionSource
     }
 
+    /// True when every block's attention is kept or can be computed again.
+    public var hasBlockAttention: Bool {
+        layers.first?.attention != nil || (attentionSource != nil && embedding != nil)
+    }
+
     /// Block `layer`'s attention `[heads, T, T]`: as kept, or computed again from the
     /// block's input (the previous block's output). A compacted trace keeps only the [CLS]
     /// rows, which is what lets neighbouring images stay in memory; the image on screen
-    /// recomputes a block in a few milliseconds when a patch query or rollout's options
-    /// ask for the whole matrix. The last block computed is memoised.
+    /// recomputes a block when rollout's options ask for the whole matrix (not memoised:
+    /// rollout keeps what it derives from it).
     public func blockAttention(_ layer: Int) -> Tensor? {
         guard layers.indices.contains(layer) else { return nil }
         if let attention = layers[layer].attention { return attention }
-        guard let attentionSource, let input = layer == 0 ? embedding : layers[layer - 1].tokens else { return nil }
-        return memo.value(key: "attention \(layer)", bytes: { $0.count * 4 }) {
-            attentionSource.attention(block: layer, input: input)
+        guard let attentionSource, let input = blockInput(layer) else { return nil }
+        return attentionSource.attention(block: layer, input: input)
+    }
+
+    /// Token `token`'s attention rows at block `layer`, `[heads, T]`: a patch query's map.
+    /// Computed again from the block's input when the trace does not keep the matrix (one
+    /// projection of the tokens and one row per head), and memoised, so that a moving
+    /// cursor or a grid of every layer costs each row once.
+    public func queryRows(_ layer: Int, token: Int) -> Tensor? {
+        guard layers.indices.contains(layer) else { return nil }
+        if let attention = layers[layer].attention {
+            let (heads, tokens) = (attention.shape[0], attention.shape[1])
+            guard token < tokens else { return nil }
+            var rows: [Float] = []
+            rows.reserveCapacity(heads * tokens)
+            for h in 0..<heads {
+                let start = (h * tokens + token) * tokens
+                rows += attention.scalars[start..<(start + tokens)]
+            }
+            return Tensor(shape: [heads, tokens], scalars: rows)
+        }
+        guard let attentionSource, let input = blockInput(layer), token < input.shape[0] else { return nil }
+        return memo.value(key: "rows \(layer) \(token)", bytes: { $0.count * 4 }) {
+            attentionSource.attentionRows(block: layer, input: input, token: token)
         }
     }
+
+    private func blockInput(_ layer: Int) -> Tensor? { layer == 0 ? embedding : layers[layer - 1].tokens }
 }
 
 /// A model whose blocks' attention can be computed again from their input tokens.
 public protocol AttentionRecomputing: Sendable {
     /// `[heads, T, T]` softmax probabilities of block `block` for its input `[T, width]`.
     func attention(block: Int, input: Tensor) -> Tensor
+    /// Token `token`'s rows of those probabilities, `[heads, T]`.
+    func attentionRows(block: Int, input: Tensor, token: Int) -> Tensor
 }
 
-/// Values derived from one trace on demand, kept by key, most recent first, within a byte
-/// budget: enough for every block's attention of a 224-pixel image or a few at 448, so
-/// that a grid of layers or a moving query cursor does not recompute them each frame.
-/// Values are computed outside the lock, so two threads may both compute one; either
-/// result is the same.
+/// Values derived from one trace on demand (recomputed attention, fused rollout
+/// matrices), kept by key within one byte budget shared by every trace, most recent
+/// first: enough for every block's attention of a 224-pixel image or a few at 448, so
+/// that a grid of layers or a moving query cursor does not recompute them each frame,
+/// while the images kept beside the one on screen cannot add more. Values are computed
+/// outside the lock, so two threads may both compute one; either result is the same.
 public final class TraceMemo: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [(key: String, value: Any, bytes: Int)] = []
-    public static let budgetBytes = 96 << 20
+    public static let budgetBytes = 128 << 20
+
+    private struct Entry {
+        let owner: ObjectIdentifier
+        let key: String
+        let value: Any
+        let bytes: Int
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var entries: [Entry] = []
 
     public init() {}
 
+    deinit {
+        let owner = ObjectIdentifier(self)
+        Self.lock.lock()
+        Self.entries.removeAll { $0.owner == owner }
+        Self.lock.unlock()
+    }
+
     public func value<Value>(key: String, bytes: (Value) -> Int, compute: () -> Value) -> Value {
-        lock.lock()
-        if let index = entries.firstIndex(where: { $0.key == key }), let value = entries[index].value as? Value {
-            let entry = entries.remove(at: index)
-            entries.insert(entry, at: 0)
-            lock.unlock()
+        let owner = ObjectIdentifier(self)
+        Self.lock.lock()
+        if let index = Self.entries.firstIndex(where: { $0.owner == owner && $0.key == key }),
+           let value = Self.entries[index].value as? Value {
+            Self.entries.insert(Self.entries.remove(at: index), at: 0)
+            Self.lock.unlock()
             return value
         }
-        lock.unlock()
+        Self.lock.unlock()
         let value = compute()
-        lock.lock()
-        entries.removeAll { $0.key == key }
-        entries.insert((key, value, bytes(value)), at: 0)
-        var total = 0
-        var kept = 0
-        for entry in entries {
+        Self.lock.lock()
+        Self.entries.removeAll { $0.owner == owner && $0.key == key }
+        Self.entries.insert(Entry(owner: owner, key: key, value: value, bytes: bytes(value)), at: 0)
+        var total = 0, kept = 0
+        for entry in Self.entries {
             total += entry.bytes
             if kept > 0 && total > Self.budgetBytes { break }
             kept += 1
         }
-        entries.removeLast(entries.count - kept)
-        lock.unlock()
+        Self.entries.removeLast(Self.entries.count - kept)
+        Self.lock.unlock()
         return value
     }
 }

@@ -360,4 +360,28 @@ extension VisionTransformer: AttentionRecomputing {
         }
         return probabilities
     }
+
+    /// One token's rows: softmax(q_t · K_hᵀ / √d_h) per head, from the same projection.
+    public func attentionRows(block index: Int, input x: Tensor, token: Int) -> Tensor {
+        let block = blocks[index]
+        let tokens = x.shape[0], d = config.width, heads = config.heads, headWidth = d / heads
+        let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
+        let qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)
+        var rows = Tensor(uninitialized: [heads, tokens])
+        let scale = 1 / Float(headWidth).squareRoot()
+        qkv.scalars.withUnsafeBufferPointer { qkvBuffer in
+            rows.scalars.withUnsafeMutableBufferPointer { output in
+                let base = qkvBuffer.baseAddress!
+                for head in 0..<heads {
+                    // One row of q_h · k_hᵀ: a matrix–vector product over the keys.
+                    GEMM.multiply(m: 1, n: tokens, k: headWidth,
+                                  a: base + token * 3 * d + head * headWidth, lda: 3 * d,
+                                  b: base + d + head * headWidth, transposeB: true, ldb: 3 * d,
+                                  c: output.baseAddress! + head * tokens, alpha: scale, parallel: false)
+                    RowOps.softmaxRow(output.baseAddress! + head * tokens, count: tokens)
+                }
+            }
+        }
+        return rows
+    }
 }

@@ -58,7 +58,7 @@ public struct MapComputation: Sendable {
                 let row = min(chosen.gridHeight - 1, (2 * query.row + 1) * chosen.gridHeight / (2 * grid.0))
                 let column = min(chosen.gridWidth - 1, (2 * query.column + 1) * chosen.gridWidth / (2 * grid.1))
                 patch = row * chosen.gridWidth + column
-                let attends = isTransformer && !query.similarity && trace.blockAttention(layer) != nil
+                let attends = isTransformer && !query.similarity && trace.hasBlockAttention
                 if !attends {
                     method = PatchSimilarity()
                 } else if !(method is RolloutPooling) {

@@ -1,6 +1,5 @@
 import Backbones
 import Pooling
-import Tensors
 
 extension PoolingInput {
     /// The pooling input for block (or stage) `layer` of a trace, 0-based. The last layer
@@ -8,7 +7,7 @@ extension PoolingInput {
     ///
     /// `queryPatch` (patch-query mode) brings that patch's token's attention rows at this
     /// block; `rollout` with options other than the defaults, or with a query, brings its
-    /// fused matrices of every block up to this one. Both are computed from the trace
+    /// transition matrices of every block up to this one. Both are computed from the trace
     /// when it no longer holds the full attention (see `Trace.blockAttention`).
     public init(trace: Trace, layer: Int, head: HeadSelection = .mean, isTransformer: Bool,
                 queryPatch: Int? = nil, rollout: RolloutPooling? = nil) {
@@ -25,25 +24,14 @@ extension PoolingInput {
                   head: head, isTransformer: isTransformer)
         if let queryPatch {
             self.queryPatch = queryPatch
-            if let attention = trace.blockAttention(layer) {
-                let (heads, tokens) = (attention.shape[0], attention.shape[1])
-                let token = chosen.prefixTokens + queryPatch
-                if token < tokens {
-                    var rows: [Float] = []
-                    rows.reserveCapacity(heads * tokens)
-                    for h in 0..<heads {
-                        let start = (h * tokens + token) * tokens
-                        rows += attention.scalars[start..<(start + tokens)]
-                    }
-                    queryAttention = Tensor(shape: [heads, tokens], scalars: rows)
-                }
-            }
+            // Rollout from the query reads its transition matrices, not the rows.
+            if rollout == nil { queryAttention = trace.queryRows(layer, token: chosen.prefixTokens + queryPatch) }
         }
-        if let rollout, !rollout.usesPrecomputedRow || queryPatch != nil, trace.blockAttention(0) != nil {
+        if let rollout, !rollout.usesPrecomputedRow || queryPatch != nil, trace.hasBlockAttention {
             let all = trace.memo.value(key: "rollout \(rollout.parameterText)", bytes: { $0.reduce(0) { $0 + $1.count * 4 } }) {
-                trace.layers.indices.map { rollout.fusedMatrix(trace.blockAttention($0)!) }
+                trace.layers.indices.map { rollout.transitionMatrix(trace.blockAttention($0)!) }
             }
-            fusedAttentionStack = Array(all[0...layer])
+            rolloutTransitions = Array(all[0...layer])
         }
     }
 }

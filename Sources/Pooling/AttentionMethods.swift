@@ -59,7 +59,7 @@ public struct RolloutPooling: PoolingMethod {
     public var usesPrecomputedRow: Bool { discard == 0 && fusion == .mean }
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
-        let fused = input.fusedAttentionStack
+        let fused = input.rolloutTransitions
         guard input.prefixTokens > 0, input.rolloutRow != nil || !input.attentionStack.isEmpty || fused != nil else {
             throw PoolingError("rollout: needs a transformer with a [CLS] token and its attention")
         }
@@ -72,12 +72,12 @@ public struct RolloutPooling: PoolingMethod {
         if usesPrecomputedRow, start == 0, let precomputed = input.rolloutRow {
             row = precomputed
         } else if let fused {
-            row = Self.row(fused: fused, tokens: tokens, start: start)
+            row = Self.row(transitions: fused, tokens: tokens, start: start)
         } else {
             guard !input.attentionStack.isEmpty else {
                 throw PoolingError("rollout: \(parameterText.isEmpty ? "a patch query" : parameterText) needs every block's attention, which this trace does not keep")
             }
-            row = Self.row(fused: input.attentionStack.map { fusedMatrix($0) }, tokens: tokens, start: start)
+            row = Self.row(transitions: input.attentionStack.map { transitionMatrix($0) }, tokens: tokens, start: start)
         }
         let weights = Array(row[input.prefixTokens...])
         let map = normalizedMap(weights.map { max(Double($0), 0) })
@@ -86,23 +86,33 @@ public struct RolloutPooling: PoolingMethod {
 
     /// Row `start` of the product: r = e_startᵀ Â_L ⋯ Â_1, carried from the left (one
     /// matrix–vector product per block).
-    static func row(fused stack: [[Float]], tokens: Int, start: Int) -> [Float] {
+    static func row(transitions stack: [[Float]], tokens: Int, start: Int) -> [Float] {
         var row = [Float](repeating: 0, count: tokens)
         row[start] = 1
-        for fused in stack.reversed() {
+        for transition in stack.reversed() {
             var next = [Float](repeating: 0, count: tokens)
-            // next_j = Σ_i r_i Â_ij with Â_ij = (F_ij + δ_ij) / (Σ_k F_ik + 1): (F + I)/2, rows renormalised.
-            for i in 0..<tokens where row[i] != 0 {
-                let base = i * tokens
-                var sum: Double = 1
-                for j in 0..<tokens { sum += Double(fused[base + j]) }
-                let scale = Float(Double(row[i]) / sum)
-                for j in 0..<tokens { next[j] += scale * fused[base + j] }
-                next[i] += scale
+            transition.withUnsafeBufferPointer { a in
+                GEMM.multiplyVector(m: tokens, n: tokens, a: a.baseAddress!, transpose: true, x: row, y: &next, alpha: 1, beta: 0)
             }
             row = next
         }
         return row
+    }
+
+    /// Â = (F + I) / 2 with each row divided by its own sum, F the fused (and discarded)
+    /// matrix: what one block contributes to the product.
+    public func transitionMatrix(_ attention: Tensor) -> [Float] {
+        var matrix = fusedMatrix(attention)
+        let tokens = attention.shape[1]
+        for i in 0..<tokens {
+            let base = i * tokens
+            matrix[base + i] += 1
+            var sum: Double = 0
+            for j in 0..<tokens { sum += Double(matrix[base + j]) }
+            let scale = Float(1 / sum)
+            for j in 0..<tokens { matrix[base + j] *= scale }
+        }
+        return matrix
     }
 
     /// The heads fused elementwise, then the smallest `discard` fraction of all T² entries
@@ -115,10 +125,45 @@ public struct RolloutPooling: PoolingMethod {
         }
         let dropped = Int(Double(plane) * discard)
         if dropped > 0 {
-            let order = (0..<plane).sorted { fused[$0] < fused[$1] || (fused[$0] == fused[$1] && $0 < $1) }
-            for index in order.prefix(dropped) where index != 0 { fused[index] = 0 }
+            // The `dropped` smallest entries, ties taken in index order: everything below the
+            // dropped-th smallest value, then as many entries equal to it as are still due.
+            // A selection finds that value in linear time (sorting a 448-pixel image's
+            // million entries per block took most of a second).
+            let threshold = Self.selectSmallest(fused, rank: dropped - 1)
+            var below = 0
+            for value in fused where value < threshold { below += 1 }
+            var ties = dropped - below
+            for index in 0..<plane {
+                let value = fused[index]
+                guard value < threshold || (value == threshold && ties > 0) else { continue }
+                if value == threshold { ties -= 1 }
+                if index != 0 { fused[index] = 0 }
+            }
         }
         return fused
+    }
+
+    /// The value of rank `rank` (0-based) among `values` in ascending order (quickselect
+    /// with median-of-three pivots).
+    static func selectSmallest(_ values: [Float], rank: Int) -> Float {
+        var items = values
+        var low = 0, high = items.count - 1
+        while low < high {
+            let middle = low + (high - low) / 2
+            let pivot = Swift.max(Swift.min(items[low], items[middle]), Swift.min(Swift.max(items[low], items[middle]), items[high]))
+            var i = low, j = high
+            while i <= j {
+                while items[i] < pivot { i += 1 }
+                while items[j] > pivot { j -= 1 }
+                if i <= j {
+                    items.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if rank <= j { high = j } else if rank >= i { low = i } else { return items[rank] }
+        }
+        return items[rank]
     }
 }
 

@@ -23,9 +23,9 @@ public struct PoolingInput: Sendable {
     /// attention rows at this block, `[heads, T]` over every token.
     public var queryPatch: Int?
     public var queryAttention: Tensor?
-    /// Rollout's fused (and discarded) `[T·T]` matrices of every block up to the chosen
-    /// one, first to last, when the caller keeps them (they depend on rollout's options).
-    public var fusedAttentionStack: [[Float]]?
+    /// Rollout's `[T·T]` transition matrices Â of every block up to the chosen one, first
+    /// to last, when the caller keeps them (they depend on rollout's options).
+    public var rolloutTransitions: [[Float]]?
     public var head: HeadSelection
     /// Architecture family, for defaults that differ (SimPool's γ is 1.25 on ViTs, 2 on CNNs).
     public var isTransformer: Bool

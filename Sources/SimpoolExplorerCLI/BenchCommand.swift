@@ -108,9 +108,11 @@ struct BenchCommand: ParsableCommand {
             gridMs[layout.rawValue] = median(repeats: repeats) { _ = FrameComposer.frame(gridState) }
         }
         if isTransformer, let grid = gridState.patchGrid {
-            gridState.layout = .heads
             gridState.query = ExplorerState.Query(row: grid.rows / 2, column: grid.columns / 2)
-            gridMs["query heads"] = median(repeats: repeats) { _ = FrameComposer.frame(gridState) }
+            for layout in [ExplorerState.Layout.heads, .layers] {
+                gridState.layout = layout
+                gridMs["query " + layout.rawValue] = median(repeats: repeats) { _ = FrameComposer.frame(gridState) }
+            }
         }
 
         if json {
