@@ -183,7 +183,7 @@ public enum FrameComposer {
         for picture in ScreenLayout.pictures(state, imageWidth: imageWidth, imageHeight: imageHeight)
         where picture.width > 0 && picture.height > 0 {
             let cell = ScreenLayout.cell(of: (query.row, query.column), in: picture, grid: patchGrid)
-            grid.write("+", row: cell.row, column: cell.column, bold: true, reverse: true)
+            grid.write(ScreenLayout.cursorCharacter(state), row: cell.row, column: cell.column, bold: true, reverse: true)
         }
     }
 

@@ -120,6 +120,10 @@ public enum ScreenLayout {
         return (min(grid.rows - 1, Int(y * Double(grid.rows))), min(grid.columns - 1, Int(x * Double(grid.columns))))
     }
 
+    /// The query cursor: a reversed `+`, or `X` without colour, where `+` is a shade of
+    /// the ASCII ramp and reversal may not show.
+    static func cursorCharacter(_ state: ExplorerState) -> String { state.colorMode == .none ? "X" : "+" }
+
     /// The cell of a picture over a patch's centre.
     static func cell(of patch: (row: Int, column: Int), in picture: Box, grid: (rows: Int, columns: Int)) -> (column: Int, row: Int) {
         let x = (Double(patch.column) + 0.5) / Double(grid.columns) * Double(picture.width)

@@ -26,7 +26,14 @@ public enum StillRenderer {
         let panels = painter.panels(view: state.view, image: image, map: map, values: values, columns: panelWidth,
                                     rows: box.rows, colormap: state.colormap, opacity: state.opacity).map(\.grid)
         var grid = CellGrid(width: count * panelWidth + (count - 1), height: box.rows + 2)
-        for (i, panel) in panels.enumerated() { grid.place(panel, row: 0, column: i * (panelWidth + 1)) }
+        for (i, panel) in panels.enumerated() {
+            grid.place(panel, row: 0, column: i * (panelWidth + 1))
+            if let query = state.query, let patchGrid = state.patchGrid {
+                let picture = Box(left: i * (panelWidth + 1), top: 0, width: panel.width, height: panel.height)
+                let cell = ScreenLayout.cell(of: (query.row, query.column), in: picture, grid: patchGrid)
+                grid.write(ScreenLayout.cursorCharacter(state), row: cell.row, column: cell.column, bold: true, reverse: true)
+            }
+        }
         grid.place(painter.legend(width: min(grid.width, 40), colormap: state.colormap), row: box.rows, column: 0)
         var caption = "\(entry.name) | \(state.model.name) | \(map.methodText) | layer \(min(state.layer, result.trace.layers.count - 1) + 1)/\(state.model.layerCount)"
         if state.model.heads != nil { caption += " | head \(state.head)" }
