@@ -1,7 +1,7 @@
 /// What was detected in a checkpoint and why: printed by `inspect`.
 public struct ArchitectureSummary: Sendable, Equatable {
     public enum Family: String, Sendable {
-        case vit, resnet, efficientnetLite = "efficientnet-lite"
+        case vit, resnet, convnext, efficientnetLite = "efficientnet-lite"
     }
 
     public let family: Family
@@ -22,6 +22,9 @@ public struct ArchitectureSummary: Sendable, Equatable {
     public let hasClassToken: Bool
     /// The facts the verdict rests on, one per line.
     public let evidence: [String]
+    /// The input statistics the family's models are trained with, when they are not
+    /// ImageNet's and the source does not say (CLIP's own mean and std).
+    public var statistics: InputStatistics?
     /// The key prefix stripped from the checkpoint's names (`module.`, `backbone.` …).
     public let stripPrefix: String
     /// Checkpoint names the model does not read and that change nothing it computes
@@ -59,3 +62,20 @@ public struct UnknownArchitecture: Error, CustomStringConvertible {
     }
 }
 
+
+/// Per-channel mean and standard deviation of a model's inputs, with where they came from.
+public struct InputStatistics: Sendable, Equatable {
+    public let mean: [Float]
+    public let std: [Float]
+    public let origin: String
+
+    public init(mean: [Float], std: [Float], origin: String) {
+        self.mean = mean
+        self.std = std
+        self.origin = origin
+    }
+
+    /// OpenAI's CLIP statistics (open_clip's OPENAI_DATASET_MEAN / STD).
+    public static let clip = InputStatistics(mean: [0.48145466, 0.4578275, 0.40821073],
+                                             std: [0.26862954, 0.26130258, 0.27577711], origin: "CLIP's own mean and std")
+}

@@ -12,6 +12,8 @@ public struct VisionTransformer: Backbone {
         case gelu
         /// DINOv2's SwiGLU: w12 gives [x₁ | x₂], then SiLU(x₁) ⊙ x₂ → w3.
         case swiglu
+        /// fc1 → QuickGELU, x·σ(1.702x) (OpenAI's CLIP) → fc2.
+        case quickGELU = "quick-gelu"
     }
 
     /// What the classifier reads from the final normalised tokens.
@@ -73,6 +75,8 @@ public struct VisionTransformer: Backbone {
     let registers: Tensor?       // [registers, width]
     let positions: Tensor?       // [rows, width]
     let blocks: [Block]
+    /// CLIP's `ln_pre`: a LayerNorm on the embedded tokens before the first block.
+    let normPreWeight: Tensor?, normPreBias: Tensor?
     let normWeight: Tensor?, normBias: Tensor?
     let fcNormWeight: Tensor?, fcNormBias: Tensor?
     let headWeight: Tensor?, headBias: Tensor?
@@ -86,11 +90,20 @@ public struct VisionTransformer: Backbone {
         let d = config.width, p = config.patchSize
         patchWeight = try weights.tensor("patch_embed.proj.weight", shape: [d, 3, p, p]).reshaped([d, 3 * p * p])
         patchBias = try weights.optional("patch_embed.proj.bias", shape: [d])
-        classToken = config.hasClassToken ? try weights.tensor("cls_token", shape: [1, 1, d]).reshaped([d]) : nil
+        // [1, 1, d] in timm's files, [d] in CLIP's.
+        if config.hasClassToken {
+            let token = try weights.tensor("cls_token")
+            guard token.count == d else {
+                throw UnknownArchitecture(reason: "'\(weights.spelled("cls_token"))' has shape \(token.shape), expected [1, 1, \(d)]", sampleNames: [])
+            }
+            classToken = token.reshaped([d])
+        } else {
+            classToken = nil
+        }
         registers = config.registerCount > 0
             ? try weights.tensor("reg_token", shape: [1, config.registerCount, d]).reshaped([config.registerCount, d]) : nil
         if let shape = weights.shape("pos_embed") {
-            positions = try weights.tensor("pos_embed").reshaped([shape[1], d])
+            positions = try weights.tensor("pos_embed").reshaped([shape.count == 3 ? shape[1] : shape[0], d])
         } else {
             positions = nil
         }
@@ -117,6 +130,8 @@ public struct VisionTransformer: Backbone {
                 layerScale2: try weights.optional(b + "ls2.gamma", shape: [d])))
         }
         self.blocks = blocks
+        normPreWeight = try weights.optional("norm_pre.weight", shape: [d])
+        normPreBias = try weights.optional("norm_pre.bias", shape: [d])
         normWeight = try weights.optional("norm.weight", shape: [d])
         normBias = try weights.optional("norm.bias", shape: [d])
         fcNormWeight = try weights.optional("fc_norm.weight", shape: [d])
@@ -181,6 +196,9 @@ public struct VisionTransformer: Backbone {
         }
         x.scalars.replaceSubrange((prefix * d)..<(tokens * d), with: embedded.scalars)
 
+        if let normPreWeight {
+            x = x.layerNormLastAxis(weight: normPreWeight, bias: normPreBias, eps: config.normEps)
+        }
         let embeddingTokens = x
         var layers: [Trace.Layer] = []
         layers.reserveCapacity(blocks.count)
@@ -257,6 +275,7 @@ public struct VisionTransformer: Backbone {
         switch config.feedForward {
         case .gelu: hidden = h2.linear(weight: block.fc1Weight, bias: block.fc1Bias, gelu: true)
         case .swiglu: hidden = Self.gatedSiLU(h2.linear(weight: block.fc1Weight, bias: block.fc1Bias))
+        case .quickGELU: hidden = Self.quickGELU(h2.linear(weight: block.fc1Weight, bias: block.fc1Bias))
         }
         addResidual(&x, hidden.linear(weight: block.fc2Weight, bias: block.fc2Bias), scale: block.layerScale2)
         return probabilities
@@ -281,6 +300,16 @@ public struct VisionTransformer: Backbone {
                 let gate = both.scalars[r * 2 * hidden + c], value = both.scalars[r * 2 * hidden + hidden + c]
                 result.scalars[r * hidden + c] = gate / (1 + VectorMath.exp(-gate)) * value
             }
+        }
+        return result
+    }
+
+    /// x·σ(1.702x) elementwise.
+    static func quickGELU(_ x: Tensor) -> Tensor {
+        var result = x
+        for i in 0..<result.count {
+            let v = x.scalars[i]
+            result.scalars[i] = v / (1 + VectorMath.exp(-1.702 * v))
         }
         return result
     }

@@ -144,11 +144,13 @@ public struct ExplorerState: Sendable {
     }
 
     /// The method the explorer opens on: the learned SimPool head when the checkpoint has
-    /// one, else [CLS] attention for transformers with [CLS], else SimPool without weights.
+    /// one, else its learned attention-pool head, else [CLS] attention for transformers with
+    /// [CLS], else SimPool without weights.
     /// (SimPool-np's query, the mean token, is mostly background on DINOv2; its map stays
     /// one key away.)
     public static func firstMethod(methods: [MethodCatalog.Specification], model: ModelFacts) -> Int {
-        let preferred = model.context.simpoolWeights != nil ? "simpool" : (model.hasClassToken ? "cls" : "simpool-np")
+        let preferred = model.context.simpoolWeights != nil ? "simpool"
+            : model.context.attentionPoolWeights != nil ? "attnpool" : (model.hasClassToken ? "cls" : "simpool-np")
         return methods.firstIndex { $0.name == preferred } ?? 0
     }
 

@@ -22,13 +22,15 @@ public struct LoadedModel: Sendable {
 
     /// `nameOrPath`: a bundled model name, a checkpoint file or a Hugging Face folder.
     /// `numHeads` overrides whatever the source says about the head count.
-    public static func load(_ nameOrPath: String, resolution: Int = 224, numHeads: Int? = nil) throws -> LoadedModel {
+    public static func load(_ nameOrPath: String, resolution: Int = 224, numHeads: Int? = nil,
+                            activation: VisionTransformer.FeedForward? = nil) throws -> LoadedModel {
         let path = try BundledModels.resolve(nameOrPath)
         let source = try ModelSource.open(path: path)
         let checkpoint = source.checkpoint
-        let backbone = try ModelRuntimeLoading.backbone(source, numHeads: numHeads)
+        let backbone = try ModelRuntimeLoading.backbone(source, numHeads: numHeads, activation: activation)
         let preprocessor = Preprocessor.forModel(backbone.summary, facts: source.facts, resolution: resolution)
         var context = MethodCatalog.Context(isTransformer: backbone.summary.family == .vit)
+        context.attentionPoolWeights = try AttentionPoolHeadLoader.load(checkpoint, heads: backbone.summary.heads)
         if let head = try SimPoolHead.load(checkpoint) {
             context.simpoolWeights = head.weights
             context.checkpointGamma = head.gamma
@@ -54,9 +56,10 @@ public struct LoadedModel: Sendable {
 
 /// Turns a source into a backbone, with every failure as one line naming the path.
 public enum ModelRuntimeLoading {
-    public static func backbone(_ source: ModelSource, numHeads: Int?) throws -> any Backbone {
+    public static func backbone(_ source: ModelSource, numHeads: Int?,
+                                activation: VisionTransformer.FeedForward? = nil) throws -> any Backbone {
         do {
-            return try ModelLoader.load(LoadRequest(source: source, numHeads: numHeads))
+            return try ModelLoader.load(LoadRequest(source: source, numHeads: numHeads, activation: activation))
         } catch let error as UnknownArchitecture {
             throw RuntimeError("\(source.path): \(error.description)")
         } catch let error as RefusedTensors {

@@ -57,6 +57,8 @@ public struct Preprocessor: Sendable {
         let normalization: Normalization
         if let declared = facts.normalization {
             normalization = Normalization(mean: declared.value.mean, std: declared.value.std)
+        } else if let statistics = summary.statistics {
+            normalization = Normalization(mean: statistics.mean, std: statistics.std)
         } else if summary.family == .efficientnetLite {
             normalization = Normalization(mean: [127 / 255, 127 / 255, 127 / 255], std: [128 / 255, 128 / 255, 128 / 255])
         } else {

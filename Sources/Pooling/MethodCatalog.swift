@@ -31,6 +31,8 @@ public enum MethodCatalog {
               parameters: [Parameter(name: "discard", defaultText: "0", help: "fraction of each fused matrix's smallest entries set to zero"),
                            Parameter(name: "fusion", defaultText: "mean", help: "how the heads are fused: mean, max or min")],
               needsLearnedWeights: false, needsAttention: true),
+        Entry(name: "attnpool", summary: "the checkpoint's learned attention-pool head (SigLIP's / timm's attn_pool): its latent query's attention", parameters: [],
+              needsLearnedWeights: true, needsAttention: false),
         Entry(name: "gap", summary: "global average pooling (uniform map)", parameters: [],
               needsLearnedWeights: false, needsAttention: false),
         Entry(name: "max", summary: "global max pooling; map: share of channels peaking at each patch", parameters: [],
@@ -67,6 +69,8 @@ public enum MethodCatalog {
     /// What a method may take from the model it runs on.
     public struct Context: Sendable {
         public var simpoolWeights: SimPoolWeights?
+        /// The checkpoint's attention-pool head, for `attnpool`.
+        public var attentionPoolWeights: AttentionPoolWeights?
         /// γ from the checkpoint's training arguments.
         public var checkpointGamma: Double?
         public var isTransformer: Bool
@@ -152,6 +156,7 @@ public enum MethodCatalog {
         case "gem": return GeMPooling(p: number("p", 3))
         case "lse": return LSEPooling(r: number("r", 10))
         case "gmp": return GMPPooling(lambda: number("lambda", 1000))
+        case "attnpool": return AttentionPoolHead(weights: context.attentionPoolWeights)
         case "simpool", "simpool-np":
             let learned = specification.name == "simpool" ? context.simpoolWeights : nil
             let fallback: Double = learned != nil ? (context.checkpointGamma ?? defaultGamma) : defaultGamma

@@ -61,6 +61,7 @@ public struct BrowseCommand: ParsableCommand {
         let head = try options.headSelection()
         let options = self.options
         var methods = MethodCatalog.defaults
+        if facts.context.attentionPoolWeights == nil { methods.removeAll { $0.name == "attnpool" } }
         if facts.context.simpoolWeights == nil {
             // Without a learned head "simpool" is "simpool-np": keep one of the two.
             methods.removeAll { $0.name == "simpool" }

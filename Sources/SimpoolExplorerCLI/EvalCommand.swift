@@ -58,7 +58,10 @@ struct EvalCommand: ParsableCommand {
         let summary = loaded.backbone.summary
         let context = loaded.poolingContext
         let layerIndex = layer == "last" ? summary.layerCount - 1 : min(Int(layer)! - 1, summary.layerCount - 1)
-        let specifications = try MethodCatalog.parse(method)
+        // `all` is every method that applies: the attention-pool head only where there is one.
+        let specifications = try MethodCatalog.parse(method).filter {
+            $0.name != "attnpool" || context.attentionPoolWeights != nil || method.trimmingCharacters(in: .whitespaces) != "all"
+        }
         let loader = ImageLoader(model: loaded, labels: nil)
         let maskFiles = (try? FileManager.default.contentsOfDirectory(atPath: masks)) ?? []
 

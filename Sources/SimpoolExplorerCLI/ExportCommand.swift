@@ -98,7 +98,10 @@ struct ExportCommand: ParsableCommand {
         let loaded = try modelOptions.load(resolution: resolution)
         let summary = loaded.backbone.summary
         let context = loaded.poolingContext
-        let specifications = try MethodCatalog.parse(method)
+        // `all` is every method that applies: the attention-pool head only where there is one.
+        let specifications = try MethodCatalog.parse(method).filter {
+            $0.name != "attnpool" || context.attentionPoolWeights != nil || method.trimmingCharacters(in: .whitespaces) != "all"
+        }
         let layers: [Int] = layer == "all" ? Array(0..<summary.layerCount)
             : layer == "last" ? [summary.layerCount - 1] : [Int(layer)! - 1]
         if let last = layers.last, last >= summary.layerCount {

@@ -68,7 +68,7 @@ struct PoolCommandTests {
     @Test func methodsListsEveryMethodWithDefaults() throws {
         let result = try CommandRunner.run(["methods", "--json"])
         let rows = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as! [[String: Any]]
-        #expect(rows.map { $0["name"] as! String } == ["simpool", "simpool-np", "cls", "rollout", "gap", "max", "gem", "lse", "gmp", "how"])
+        #expect(rows.map { $0["name"] as! String } == ["simpool", "simpool-np", "cls", "rollout", "attnpool", "gap", "max", "gem", "lse", "gmp", "how"])
         let gem = rows.first { $0["name"] as! String == "gem" }!
         #expect((gem["parameters"] as! [[String: String]]).first?["default"] == "3")
         #expect(rows.first { $0["name"] as! String == "simpool" }!["needs_learned_weights"] as? Bool == true)

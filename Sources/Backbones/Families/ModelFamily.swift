@@ -7,15 +7,19 @@ public struct LoadRequest: Sendable {
     public let facts: SourceFacts
     /// `--num-heads`, which wins over everything the source says.
     public var numHeads: Int?
+    /// `--activation`, for files that do not say their feed-forward's (CLIP's GELU or QuickGELU).
+    public var activation: VisionTransformer.FeedForward?
 
-    public init(checkpoint: Checkpoint, facts: SourceFacts? = nil, numHeads: Int? = nil) {
+    public init(checkpoint: Checkpoint, facts: SourceFacts? = nil, numHeads: Int? = nil,
+                activation: VisionTransformer.FeedForward? = nil) {
         self.checkpoint = checkpoint
         self.facts = facts ?? SourceFacts(checkpoint: checkpoint)
         self.numHeads = numHeads
+        self.activation = activation
     }
 
-    public init(source: ModelSource, numHeads: Int? = nil) {
-        self.init(checkpoint: source.checkpoint, facts: source.facts, numHeads: numHeads)
+    public init(source: ModelSource, numHeads: Int? = nil, activation: VisionTransformer.FeedForward? = nil) {
+        self.init(checkpoint: source.checkpoint, facts: source.facts, numHeads: numHeads, activation: activation)
     }
 }
 
@@ -43,7 +47,8 @@ struct Recognition: Sendable {
 public enum ModelLoader {
     /// Most specific first: DINOv2's files also have timm's patch embedding.
     static let families: [any ModelFamily] = [
-        DINOv2Family(), TransformersViTFamily(), TimmViTFamily(), ResNetFamily(), EfficientNetLiteFamily(),
+        DINOv2Family(), TransformersViTFamily(), CLIPFamily(), TimmViTFamily(), ResNetFamily(), ConvNeXtFamily(),
+        EfficientNetLiteFamily(),
     ]
 
     public static func load(_ request: LoadRequest) throws -> any Backbone {

@@ -15,6 +15,7 @@ struct ViTAssembly {
     /// The canonical name of the extra prefix tokens (`reg_token`, `[1, n, width]`).
     var classifierInput: VisionTransformer.ClassifierInput = .classToken
     var feedForward: VisionTransformer.FeedForward = .gelu
+    var statistics: InputStatistics?
 
     func build(_ request: LoadRequest, family: String) throws -> VisionTransformer {
         var evidence = self.evidence
@@ -53,7 +54,7 @@ struct ViTAssembly {
 
         var grid = (height: 0, width: 0)
         var coversPrefix = false
-        if let rows = weights.shape("pos_embed")?[1] {
+        if let shape = weights.shape("pos_embed"), let rows = shape.count == 3 ? shape[1] : shape.first {
             if prefixTokens > 0, let side = ModelLoader.squareRoot(rows - prefixTokens) {
                 grid = (side, side)
                 coversPrefix = true
@@ -73,6 +74,7 @@ struct ViTAssembly {
         let layerScale = weights.has("blocks.0.ls1.gamma")
         if layerScale { evidence.append("LayerScale in every block (names)") }
         if feedForward == .swiglu { evidence.append("SwiGLU feed-forward (names)") }
+        if weights.has("norm_pre.weight") { evidence.append("a LayerNorm before the first block (names)") }
         evidence.append("LayerNorm eps \(normEps.value) (\(normEps.origin))")
         let classes = weights.shape("head.weight")?[0]
         if let classes { evidence.append("\(classes)-class classifier on \(classifierInput.rawValue) (names)") }
@@ -93,10 +95,12 @@ struct ViTAssembly {
         let name = "ViT-\(size)/\(patchSize) (\(layout))"
         // Build first, so that the accounting sees what the model really read.
         func summary(_ harmless: [String]) -> ArchitectureSummary {
-            ArchitectureSummary(
+            var summary = ArchitectureSummary(
                 family: .vit, familyName: family, name: name, layerCount: depth, width: width, heads: heads.heads,
                 headsGuessed: heads.guessed, patchSize: patchSize, classCount: classes, hasSimPoolHead: simpool,
                 hasClassToken: hasClassToken, evidence: evidence, stripPrefix: prefix, unusedNames: harmless)
+            summary.statistics = statistics
+            return summary
         }
         let model = try VisionTransformer(config: config, summary: summary([]), weights: weights)
         let harmless = try TensorAccounting.check(weights, depth: depth, family: family)

@@ -17,6 +17,14 @@ public struct ModelSource: Sendable {
     static let weightFiles = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                               "pytorch_model.bin.index.json", "open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
 
+    /// The config files a folder may hold: transformers' and timm's, or OpenCLIP's.
+    static let configFiles = ["config.json", "open_clip_config.json"]
+
+    /// The folder's config file, if it has one.
+    static func configFile(in folder: String) -> String? {
+        configFiles.map { folder + "/" + $0 }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
     public static func open(path: String) throws -> ModelSource {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -24,12 +32,11 @@ public struct ModelSource: Sendable {
         }
         if isDirectory.boolValue { return try openFolder(path) }
         let folder = (path as NSString).deletingLastPathComponent
-        let configPath = (folder.isEmpty ? "." : folder) + "/config.json"
         if path.hasSuffix(".index.json") { return try openShards(index: path, folder: folder.isEmpty ? "." : folder) }
         let checkpoint = try Checkpoint.open(path: path)
         var facts = SourceFacts(checkpoint: checkpoint)
         var files = [path]
-        if FileManager.default.fileExists(atPath: configPath) {
+        if let configPath = configFile(in: folder.isEmpty ? "." : folder) {
             facts.config = try readJSON(configPath)
             facts.preprocessor = try readOptionalJSON((folder.isEmpty ? "." : folder) + "/preprocessor_config.json")
             files.insert(configPath, at: 0)
@@ -39,11 +46,10 @@ public struct ModelSource: Sendable {
 
     static func openFolder(_ folder: String) throws -> ModelSource {
         let fileManager = FileManager.default
-        let configPath = folder + "/config.json"
         guard let weights = weightFiles.first(where: { fileManager.fileExists(atPath: folder + "/" + $0) }) else {
             throw CheckpointError(path: folder, problem: "a folder without model weights (looked for \(weightFiles.prefix(3).joined(separator: ", ")))")
         }
-        guard fileManager.fileExists(atPath: configPath) else {
+        guard configFile(in: folder) != nil else {
             throw CheckpointError(path: folder, problem: "a model folder needs its config.json (none found beside \(weights))")
         }
         if weights.hasSuffix(".index.json") { return try openShards(index: folder + "/" + weights, folder: folder, userPath: folder) }
@@ -84,9 +90,8 @@ public struct ModelSource: Sendable {
         }
         let checkpoint = try Checkpoint(merging: shards, path: userPath ?? index)
         var facts = SourceFacts(metadata: checkpoint.metadata)
-        let configPath = folder + "/config.json"
         var files = [index] + shardNames.map { folder + "/" + $0 }
-        if FileManager.default.fileExists(atPath: configPath) {
+        if let configPath = configFile(in: folder) {
             facts.config = try readJSON(configPath)
             facts.preprocessor = try readOptionalJSON(folder + "/preprocessor_config.json")
             files.insert(configPath, at: 0)

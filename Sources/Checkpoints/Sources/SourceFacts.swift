@@ -96,6 +96,9 @@ public struct SourceFacts: Sendable {
         if let cfg = config?["pretrained_cfg"], let mean = cfg["mean"]?.floats(count: 3), let std = cfg["std"]?.floats(count: 3) {
             return Sourced((mean, std), "config.json pretrained_cfg mean / std")
         }
+        if let cfg = config?["preprocess_cfg"], let mean = cfg["mean"]?.floats(count: 3), let std = cfg["std"]?.floats(count: 3) {
+            return Sourced((mean, std), "open_clip_config.json preprocess_cfg mean / std")
+        }
         func numbers(_ text: String) -> [Float] {
             text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         }
