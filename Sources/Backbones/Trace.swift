@@ -105,7 +105,7 @@ public struct Trace: Sendable {
         guard layers.indices.contains(layer) else { return nil }
         if let attention = layers[layer].attention { return attention }
         guard let attentionSource, let input = blockInput(layer) else { return nil }
-        return attentionSource.attention(block: layer, input: input)
+        return attentionSource.attention(block: layer, input: input, grid: (layers[layer].gridHeight, layers[layer].gridWidth))
     }
 
     /// Token `token`'s attention rows at block `layer`, `[heads, T]`: a patch query's map.
@@ -127,7 +127,8 @@ public struct Trace: Sendable {
         }
         guard let attentionSource, let input = blockInput(layer), token < input.shape[0] else { return nil }
         return memo.value(key: "rows \(layer) \(token)", bytes: { $0.count * 4 }) {
-            attentionSource.attentionRows(block: layer, input: input, token: token)
+            attentionSource.attentionRows(block: layer, input: input, token: token,
+                                          grid: (layers[layer].gridHeight, layers[layer].gridWidth))
         }
     }
 
@@ -136,10 +137,11 @@ public struct Trace: Sendable {
 
 /// A model whose blocks' attention can be computed again from their input tokens.
 public protocol AttentionRecomputing: Sendable {
-    /// `[heads, T, T]` softmax probabilities of block `block` for its input `[T, width]`.
-    func attention(block: Int, input: Tensor) -> Tensor
+    /// `[heads, T, T]` softmax probabilities of block `block` for its input `[T, width]`,
+    /// whose patches lie on `grid` (rotary embeddings depend on it).
+    func attention(block: Int, input: Tensor, grid: (height: Int, width: Int)) -> Tensor
     /// Token `token`'s rows of those probabilities, `[heads, T]`.
-    func attentionRows(block: Int, input: Tensor, token: Int) -> Tensor
+    func attentionRows(block: Int, input: Tensor, token: Int, grid: (height: Int, width: Int)) -> Tensor
 }
 
 /// Values derived from one trace on demand (recomputed attention, fused rollout

@@ -43,6 +43,8 @@ public struct VisionTransformer: Backbone {
         public var classCount: Int?
         public var classifierInput: ClassifierInput
         public var feedForward: FeedForward = .gelu
+        /// DINOv3's rotary position embedding, instead of (or beside) a position table.
+        public var rope: RotaryEmbedding?
 
         public var prefixTokens: Int { (hasClassToken ? 1 : 0) + registerCount }
 
@@ -52,6 +54,7 @@ public struct VisionTransformer: Backbone {
                 && a.positionGrid == b.positionGrid && a.positionsCoverPrefix == b.positionsCoverPrefix
                 && a.positionResampling == b.positionResampling && a.normEps == b.normEps
                 && a.classCount == b.classCount && a.classifierInput == b.classifierInput && a.feedForward == b.feedForward
+                && a.rope == b.rope
         }
     }
 
@@ -203,7 +206,7 @@ public struct VisionTransformer: Backbone {
         var layers: [Trace.Layer] = []
         layers.reserveCapacity(blocks.count)
         for block in blocks {
-            let attention = forwardBlock(block, &x)
+            let attention = forwardBlock(block, &x, grid: (gridH, gridW))
             layers.append(Trace.Layer(tokens: x, gridHeight: gridH, gridWidth: gridW, prefixTokens: prefix, attention: attention))
         }
         let normed = normWeight.map { x.layerNormLastAxis(weight: $0, bias: normBias, eps: config.normEps) } ?? x
@@ -240,10 +243,9 @@ public struct VisionTransformer: Backbone {
     }
 
     /// One pre-norm block in place; returns the attention probabilities `[heads, T, T]`.
-    func forwardBlock(_ block: Block, _ x: inout Tensor) -> Tensor {
+    func forwardBlock(_ block: Block, _ x: inout Tensor, grid: (height: Int, width: Int)) -> Tensor {
         let tokens = x.shape[0], d = config.width, heads = config.heads, headWidth = d / heads
-        let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
-        let qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)          // [T, 3d]
+        let qkv = queryKeyValue(block, x, grid: grid)                                // [T, 3d]
         var probabilities = Tensor(uninitialized: [heads, tokens, tokens])
         var mixed = Tensor(uninitialized: [tokens, d])
         let scale = 1 / Float(headWidth).squareRoot()
@@ -279,6 +281,17 @@ public struct VisionTransformer: Backbone {
         }
         addResidual(&x, hidden.linear(weight: block.fc2Weight, bias: block.fc2Bias), scale: block.layerScale2)
         return probabilities
+    }
+
+    /// LayerNorm, the fused qkv projection, and the rotary embedding of the patch tokens'
+    /// queries and keys where the model has one.
+    func queryKeyValue(_ block: Block, _ x: Tensor, grid: (height: Int, width: Int)) -> Tensor {
+        let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
+        var qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)
+        if let rope = config.rope {
+            rope.rotate(&qkv, width: config.width, heads: config.heads, prefix: config.prefixTokens, grid: grid)
+        }
+        return qkv
     }
 
     /// Head `head`'s softmax(q_h · k_hᵀ / √d_h), read in place from the fused qkv rows.
@@ -368,11 +381,10 @@ public struct VisionTransformer: Backbone {
 
 extension VisionTransformer: AttentionRecomputing {
     /// Block `block`'s attention for its input tokens: the first half of `forwardBlock`.
-    public func attention(block index: Int, input x: Tensor) -> Tensor {
+    public func attention(block index: Int, input x: Tensor, grid: (height: Int, width: Int)) -> Tensor {
         let block = blocks[index]
         let tokens = x.shape[0], d = config.width, heads = config.heads, headWidth = d / heads
-        let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
-        let qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)
+        let qkv = queryKeyValue(block, x, grid: grid)
         var probabilities = Tensor(uninitialized: [heads, tokens, tokens])
         let scale = 1 / Float(headWidth).squareRoot()
         qkv.scalars.withUnsafeBufferPointer { qkvBuffer in
@@ -391,11 +403,10 @@ extension VisionTransformer: AttentionRecomputing {
     }
 
     /// One token's rows: softmax(q_t · K_hᵀ / √d_h) per head, from the same projection.
-    public func attentionRows(block index: Int, input x: Tensor, token: Int) -> Tensor {
+    public func attentionRows(block index: Int, input x: Tensor, token: Int, grid: (height: Int, width: Int)) -> Tensor {
         let block = blocks[index]
         let tokens = x.shape[0], d = config.width, heads = config.heads, headWidth = d / heads
-        let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
-        let qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)
+        let qkv = queryKeyValue(block, x, grid: grid)
         var rows = Tensor(uninitialized: [heads, tokens])
         let scale = 1 / Float(headWidth).squareRoot()
         qkv.scalars.withUnsafeBufferPointer { qkvBuffer in

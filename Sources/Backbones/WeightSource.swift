@@ -14,6 +14,9 @@ final class WeightSource: @unchecked Sendable {
     /// The pass's name → the original names it reads (several when fused, in order).
     private var originals: [String: [String]] = [:]
     private(set) var used: Set<String> = []
+    /// Pass names made from several originals by a family's own rule (a masked bias, a bias
+    /// with a zero part), with the originals they consume.
+    private var derived: [String: (sources: [String], make: () throws -> Tensor)] = [:]
 
     /// `rename` maps a name with the prefix stripped onto the pass's name; nil keeps it.
     init(checkpoint: Checkpoint, prefix: String, naming: String? = nil, rename: ((String) -> String?)? = nil) {
@@ -35,10 +38,25 @@ final class WeightSource: @unchecked Sendable {
         for part in parts { originals[part] = nil }
     }
 
-    func has(_ name: String) -> Bool { originals[name] != nil }
+    /// Makes `name` the tensor `make` computes from the pass names `parts` (all present),
+    /// which are then no longer offered on their own.
+    func derive(_ name: String, from parts: [String], _ make: @escaping ([Tensor]) throws -> Tensor) {
+        guard parts.allSatisfy({ originals[$0] != nil }) else { return }
+        let sources = parts.flatMap { originals[$0]! }
+        let checkpoint = self.checkpoint
+        let pieces = parts.map { (names: originals[$0]!, shape: shape($0) ?? []) }
+        derived[name] = (sources, {
+            try make(pieces.map { piece in Tensor(shape: piece.shape, scalars: piece.names.flatMap { checkpoint[$0]!.tensor().scalars }) })
+        })
+        for part in parts { originals[part] = nil }
+        originals[name] = nil
+    }
+
+    func has(_ name: String) -> Bool { originals[name] != nil || derived[name] != nil }
 
     /// The shape the pass sees: fused parts stacked along the first axis.
     func shape(_ name: String) -> [Int]? {
+        if let rule = derived[name] { return try? rule.make().shape }
         guard let sources = originals[name] else { return nil }
         let shapes = sources.compactMap { checkpoint[$0]?.shape }
         guard var shape = shapes.first, shapes.count == sources.count else { return nil }
@@ -56,6 +74,14 @@ final class WeightSource: @unchecked Sendable {
     }
 
     func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
+        if let rule = derived[name] {
+            let value = try rule.make()
+            if let expected, value.shape != expected {
+                throw UnknownArchitecture(reason: "'\(rule.sources.joined(separator: " + "))' give shape \(value.shape), expected \(expected)", sampleNames: [])
+            }
+            used.formUnion(rule.sources)
+            return value
+        }
         guard let sources = originals[name] else {
             throw UnknownArchitecture(reason: "missing tensor '\(spelled(name))'", sampleNames: [])
         }
@@ -75,7 +101,7 @@ final class WeightSource: @unchecked Sendable {
     }
 
     /// The pass names offered, for families that look for patterns (block indices).
-    var names: Dictionary<String, [String]>.Keys { originals.keys }
+    var names: [String] { Array(originals.keys) + Array(derived.keys) }
 
     /// Names under the prefix that nothing read.
     var unusedNames: [String] {

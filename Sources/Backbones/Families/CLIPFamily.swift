@@ -13,8 +13,11 @@ struct CLIPFamily: ModelFamily {
 
     func recognise(_ request: LoadRequest) -> Recognition? {
         let checkpoint = request.checkpoint
-        if let prefix = WeightSource.prefix(of: "transformer.resblocks.0.attn.in_proj_weight", in: checkpoint),
-           checkpoint[prefix + "class_embedding"] != nil, checkpoint[prefix + "conv1.weight"] != nil {
+        // The text tower has resblocks too (at the top level in OpenCLIP's files): the visual
+        // one is where class_embedding and conv1 sit beside them.
+        let suffix = "transformer.resblocks.0.attn.in_proj_weight"
+        if let prefix = checkpoint.names.filter({ $0.hasSuffix(suffix) }).map({ String($0.dropLast(suffix.count)) })
+            .first(where: { checkpoint[$0 + "class_embedding"] != nil && checkpoint[$0 + "conv1.weight"] != nil }) {
             return Recognition(prefix: prefix, evidence: "conv1, class_embedding and transformer.resblocks.N: CLIP's (OpenCLIP / OpenAI) names")
         }
         if let prefix = WeightSource.prefix(of: "embeddings.patch_embedding.weight", in: checkpoint),

@@ -33,6 +33,8 @@ struct TimmViTFamily: ModelFamily {
         var assembly = ViTAssembly(layout: layout, weights: weights, evidence: [recognition.evidence], resampling: resampling)
         if let heads = facts.metadata["num_heads"].flatMap(Int.init) {
             assembly.declaredHeads = Sourced(heads, "the file's metadata num_heads")
+        } else if let heads = facts.config?["model_args"]?["num_heads"]?.int {
+            assembly.declaredHeads = Sourced(heads, "config.json model_args num_heads")
         }
         if let eps = facts.metadata["norm_eps"].flatMap(Float.init) {
             assembly.normEps = Sourced(eps, "the file's metadata norm_eps")
