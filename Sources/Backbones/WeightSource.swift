@@ -68,9 +68,57 @@ final class WeightSource: @unchecked Sendable {
         return shape
     }
 
-    /// The original names behind a pass name (for messages), or the name as the pass spells it.
+    /// The original names behind a pass name (for messages). A name the file lacks is
+    /// spelled as the file would have spelled it, from a sibling that differs only in its
+    /// numbers (`blocks.1.mlp.fc1` from `blocks.0.mlp.fc1` ↔ `transformer.resblocks.0.mlp.c_fc`);
+    /// failing that, as the pass spells it.
     func spelled(_ name: String) -> String {
-        originals[name].map { $0.joined(separator: " + ") } ?? prefix + name + (naming.map { " (\($0))" } ?? "")
+        if let sources = originals[name] { return sources.joined(separator: " + ") }
+        let (shape, numbers) = Self.numbers(name)
+        // The sibling sharing most numbers with the name: only the others need mapping.
+        let siblings = originals.filter { $0.value.count == 1 }.map { (canonical: $0.key, original: $0.value[0]) }
+            .map { (sibling: $0, parts: Self.numbers($0.canonical)) }
+            .filter { $0.parts.shape == shape && $0.parts.numbers.count == numbers.count }
+            .sorted { a, b in
+                let shared = { (x: [String]) in zip(x, numbers).filter { $0 == $1 }.count }
+                return (shared(a.parts.numbers), a.sibling.canonical) > (shared(b.parts.numbers), b.sibling.canonical)
+            }
+        for candidate in siblings {
+            let siblingNumbers = candidate.parts.numbers
+            let (originalShape, originalNumbers) = Self.numbers(candidate.sibling.original)
+            // Each number that differs replaces the original's number of the same value,
+            // which must be there once.
+            var replaced = originalNumbers
+            var mapped = true
+            for (index, value) in siblingNumbers.enumerated() where value != numbers[index] {
+                guard originalNumbers.filter({ $0 == value }).count == 1, let position = originalNumbers.firstIndex(of: value) else {
+                    mapped = false
+                    break
+                }
+                replaced[position] = numbers[index]
+            }
+            guard mapped else { continue }
+            var pieces = originalShape.components(separatedBy: "#")
+            guard pieces.count == replaced.count + 1 else { continue }
+            var text = pieces.removeFirst()
+            for (number, piece) in zip(replaced, pieces) { text += number + piece }
+            return text
+        }
+        return prefix + name + (naming.map { " (\($0))" } ?? "")
+    }
+
+    /// A name with its dot-separated numbers taken out (`blocks.#.mlp`) and the numbers.
+    static func numbers(_ name: String) -> (shape: String, numbers: [String]) {
+        var shape: [String] = [], numbers: [String] = []
+        for part in name.split(separator: ".", omittingEmptySubsequences: false) {
+            if !part.isEmpty, part.allSatisfy(\.isNumber) {
+                shape.append("#")
+                numbers.append(String(part))
+            } else {
+                shape.append(String(part))
+            }
+        }
+        return (shape.joined(separator: "."), numbers)
     }
 
     func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {

@@ -22,8 +22,8 @@ struct LayoutParityTests {
     }
 
     /// The saved photo bytes `[H, W, 3]` as the model's `[3, H, W]` input.
-    static func input(_ key: String, mean: [Float], std: [Float]) throws -> (pixels: [Float], height: Int, width: Int) {
-        let inputs = try Reference("inputs.safetensors", folder: "layouts")
+    static func input(_ key: String, mean: [Float], std: [Float], folder: String = "layouts") throws -> (pixels: [Float], height: Int, width: Int) {
+        let inputs = try Reference("inputs.safetensors", folder: folder)
         let shape = try inputs.shape(key), bytes = try inputs.floats(key)
         let (height, width) = (shape[0], shape[1])
         var pixels = [Float](repeating: 0, count: 3 * height * width)

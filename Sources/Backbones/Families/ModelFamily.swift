@@ -47,7 +47,7 @@ struct Recognition: Sendable {
 public enum ModelLoader {
     /// Most specific first: DINOv2's files also have timm's patch embedding.
     static let families: [any ModelFamily] = [
-        DINOv2Family(), TransformersViTFamily(), CLIPFamily(), TimmViTFamily(), ResNetFamily(), ConvNeXtFamily(),
+        DINOv3Family(), DINOv2Family(), TransformersViTFamily(), CLIPFamily(), TimmViTFamily(), ResNetFamily(), ConvNeXtFamily(),
         EfficientNetLiteFamily(),
     ]
 

@@ -16,6 +16,7 @@ struct ViTAssembly {
     var classifierInput: VisionTransformer.ClassifierInput = .classToken
     var feedForward: VisionTransformer.FeedForward = .gelu
     var statistics: InputStatistics?
+    var rope: RotaryEmbedding?
 
     func build(_ request: LoadRequest, family: String) throws -> VisionTransformer {
         var evidence = self.evidence
@@ -90,7 +91,7 @@ struct ViTAssembly {
             registerCount: registers, positionGrid: grid, positionsCoverPrefix: coversPrefix,
             positionResampling: resampling.value, normEps: normEps.value, classCount: classes,
             classifierInput: classifierInput == .classToken && meanPooled ? .meanOfPatches : classifierInput,
-            feedForward: feedForward)
+            feedForward: feedForward, rope: rope)
         let size = ["192": "Ti", "384": "S", "768": "B", "1024": "L", "1280": "H", "1536": "g"][String(width)] ?? "\(width)-wide"
         let name = "ViT-\(size)/\(patchSize) (\(layout))"
         // Build first, so that the accounting sees what the model really read.
