@@ -94,6 +94,8 @@ struct CLIPFamily: ModelFamily {
         } else if let cfg = openCLIP?["vision_cfg"], let width = cfg["width"]?.int {
             let headWidth = cfg["head_width"]?.int ?? 64
             assembly.declaredHeads = Sourced(width / max(1, headWidth), "open_clip_config.json vision_cfg width / head_width")
+        } else if checkpoint["input_resolution"] != nil, let width = weights.shape("patch_embed.proj.weight")?.first {
+            assembly.declaredHeads = Sourced(max(1, width / 64), "an OpenAI file: its loader's heads of width 64")
         }
         let activation: Sourced<VisionTransformer.FeedForward>
         if let flag = request.activation {
