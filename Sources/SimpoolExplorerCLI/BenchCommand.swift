@@ -33,6 +33,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time only the forward pass (for interleaved comparisons).")
     var forwardOnly = false
 
+    @Flag(help: "Keep the image's aspect ratio (as the explorer does) instead of a square resolution×resolution input, the shape other engines are timed at.")
+    var keepAspect = false
+
     func validate() throws {
         guard resolution > 0, repeats > 0, threads.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--resolution, --repeats and --threads must be positive")
@@ -43,7 +46,7 @@ struct BenchCommand: ParsableCommand {
         let imagePath = try image ?? defaultImage()
         let loaded = try modelOptions.load(resolution: resolution)
         let decoded = try ImageDecoder.decode(path: imagePath)
-        let input = loaded.preprocessor.prepare(decoded)
+        let input = keepAspect ? loaded.preprocessor.prepare(decoded) : Self.square(decoded, loaded: loaded, side: resolution)
         var forward: [String: Double] = [:]
         for count in threads {
             ComputeThreads.set(count)
@@ -56,7 +59,8 @@ struct BenchCommand: ParsableCommand {
         }
         ComputeThreads.set(1)
         if forwardOnly {
-            let object: [String: Any] = ["model": loaded.name, "input": [input.width, input.height], "forward_ms": forward]
+            let object: [String: Any] = ["model": loaded.name, "input": [input.width, input.height], "forward_ms": forward,
+                                         "cpu": CPUFeatures.description]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
         }
@@ -123,12 +127,14 @@ struct BenchCommand: ParsableCommand {
                 "resolution": resolution, "input": [input.width, input.height],
                 "load_ms": loadMs, "preprocess_ms": preprocessMs, "forward_ms": forward,
                 "pool_ms": pool["1"]!, "pool_ms_by_threads": pool.filter { threads.contains(Int($0.key)!) },
-                "pool_layer": layerShape, "frame_ms": frameMs, "grid_frame_ms": gridMs,
+                "pool_layer": layerShape, "frame_ms": frameMs, "grid_frame_ms": gridMs, "cpu": CPUFeatures.description,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("model:        \(loaded.name) (\(loaded.backbone.summary.name)), input \(input.width)×\(input.height)")
+            print("model:        \(loaded.name) (\(loaded.backbone.summary.name)), input \(input.width)×\(input.height)"
+                  + " (\(input.width / max(1, loaded.preprocessor.patchSize ?? 1))×\(input.height / max(1, loaded.preprocessor.patchSize ?? 1)) patches)")
+            print("cpu:          \(CPUFeatures.description)")
             print("load:         \(format(loadMs)) ms (median)")
             print("decode+prep:  \(format(preprocessMs)) ms")
             for count in threads {
@@ -166,6 +172,15 @@ struct BenchCommand: ParsableCommand {
             }
         }
         return pool
+    }
+
+    /// The photo resized to side×side (rounded to the patch size) and normalised: the input
+    /// ONNX Runtime and PyTorch benchmarks use, so the numbers can be set side by side.
+    static func square(_ image: PixelImage, loaded: LoadedModel, side: Int) -> (pixels: [Float], width: Int, height: Int) {
+        let patch = loaded.preprocessor.patchSize ?? 1
+        let size = max(patch, (side / patch) * patch)
+        let resized = Resampler.resize(image.rgb(), width: size, height: size, filter: .bicubic)
+        return (loaded.preprocessor.normalization.chw(resized), size, size)
     }
 
     private func defaultImage() throws -> String {
