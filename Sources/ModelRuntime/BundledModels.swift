@@ -17,13 +17,19 @@ public enum BundledModels {
 
     /// `Samples/` beside the program: `$SIMPOOL_EXPLORER_SAMPLES`, else the first
     /// `Samples` folder found walking up from the executable (a build folder sits inside
-    /// the checkout), else one in the working directory.
+    /// the checkout), else `share/simpool-explorer` beside an installed binary's `bin/`
+    /// (what `Tools/install.sh` writes), else one in the working directory.
     public static var samplesDirectory: URL? {
         let fileManager = FileManager.default
         if let configured = ProcessInfo.processInfo.environment["SIMPOOL_EXPLORER_SAMPLES"] {
             return URL(fileURLWithPath: configured)
         }
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // The running binary itself (argv[0] is only a name when it was found on PATH).
+        let binary = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let executable = binary.resolvingSymlinksInPath().deletingLastPathComponent()
+        let installed = executable.deletingLastPathComponent().appendingPathComponent("share/simpool-explorer")
+        if fileManager.fileExists(atPath: installed.appendingPathComponent("models").path) { return installed }
+        var directory = executable
         while directory.path != "/" {
             let candidate = directory.appendingPathComponent("Samples")
             if fileManager.fileExists(atPath: candidate.appendingPathComponent("models").path) { return candidate }
