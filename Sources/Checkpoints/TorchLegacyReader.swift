@@ -75,9 +75,9 @@ enum TorchLegacyReader {
             }
             if let view = reference.view {
                 // Old files may pickle a storage view: a slice of a root storage.
-                let start = view.offset * storage.dtype.byteSize
-                let length = view.count * storage.dtype.byteSize
-                guard view.offset >= 0, view.count >= 0, start + length <= storage.slice.count else {
+                let start = try CheckedSize.product(view.offset, storage.dtype.byteSize, field: "storage view '\(view.key)' offset")
+                let length = try CheckedSize.product(view.count, storage.dtype.byteSize, field: "storage view '\(view.key)' count")
+                guard try CheckedSize.sum(start, length, field: "storage view '\(view.key)' extent") <= storage.slice.count else {
                     throw FormatError("storage view '\(view.key)' lies outside its storage")
                 }
                 return .storage(PickleStorage(dtype: storage.dtype, slice: FileSlice(

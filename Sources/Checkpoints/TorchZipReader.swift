@@ -33,7 +33,9 @@ enum TorchZipReader {
                 guard let entry = archive.entries[prefix + "data/" + key] else {
                     throw FormatError("storage '\(key)' is missing from the archive")
                 }
-                if let declared = fields[4].intValue, declared * dtype.byteSize > entry.size {
+                if case .bigInt = fields[4] { throw FormatError("storage '\(key)' declares an element count too large for any file") }
+                if let declared = fields[4].intValue,
+                   try CheckedSize.product(declared, dtype.byteSize, field: "storage '\(key)' element count") > entry.size {
                     throw FormatError("storage '\(key)' declares \(declared) elements but holds \(entry.size / dtype.byteSize)")
                 }
                 return .storage(PickleStorage(dtype: dtype, slice: FileSlice(file: file, offset: entry.dataOffset, count: entry.size)))

@@ -25,6 +25,12 @@ public struct WeightTensor: Sendable {
         }
         let storageElements = storage.count / dtype.byteSize
         let count = try WeightTensor.elementCount(shape, name: name)
+        // A broadcast (stride-0) view repeats elements (PyTorch saves `expand()`ed tensors so),
+        // but one claiming more than 2^40 of them is no real tensor: it would be reported,
+        // and made contiguous, as if it were.
+        if count > WeightTensor.maximumBroadcastElements, count > storageElements {
+            throw FormatError("tensor '\(name)' is a stride-0 view claiming \(count) elements of a storage holding \(storageElements)")
+        }
         if count > 0 {
             var last = elementOffset
             for (size, stride) in zip(shape, strides) {
@@ -68,6 +74,9 @@ public struct WeightTensor: Sendable {
         }
         return strides
     }
+
+    /// The most elements a view may claim beyond its storage's own (see `init`).
+    static let maximumBroadcastElements = 1 << 40
 
     static func elementCount(_ shape: [Int], name: String) throws -> Int {
         var count = 1

@@ -94,7 +94,9 @@ struct ZipArchive {
             guard dataOffset + byteCount <= bytes.count else {
                 throw FormatError("ZIP entry '\(name)' runs past the end of the file (truncated?)")
             }
-            if entries[name] == nil { names.append(name) }
+            // Two entries of one name: which one a loader reads would depend on the loader.
+            guard entries[name] == nil else { throw FormatError("ZIP entry '\(name)' appears twice; refusing an ambiguous archive") }
+            names.append(name)
             entries[name] = Entry(name: name, dataOffset: dataOffset, size: byteCount)
         }
         self.entries = entries
