@@ -8,6 +8,27 @@ enum SafetensorsReader {
     /// must not make us parse (or allocate) gigabytes of JSON.
     static let maximumHeaderBytes = 100 << 20
 
+    /// Tensors a header may list. The largest real checkpoints hold a few thousand; a
+    /// header of a million tiny entries fits under the byte limit but would take tens of
+    /// seconds and gigabytes to parse (about 4 KB an entry in Foundation's JSON objects).
+    static let maximumTensors = 100_000
+
+    /// How often `needle` occurs in `bytes` (a linear scan, no allocation).
+    static func occurrences(of needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int {
+        guard let first = needle.first, bytes.count >= needle.count else { return 0 }
+        var count = 0, i = 0
+        let last = bytes.count - needle.count
+        while i <= last {
+            if bytes[i] == first, bytes[i..<(i + needle.count)].elementsEqual(needle) {
+                count += 1
+                i += needle.count
+            } else {
+                i += 1
+            }
+        }
+        return count
+    }
+
     static func looksLikeSafetensors(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 9 else { return false }
         return bytes[8] == UInt8(ascii: "{")
@@ -24,6 +45,11 @@ enum SafetensorsReader {
             throw FormatError("truncated safetensors file: header of \(headerLength) bytes but only \(reader.remaining) follow")
         }
         let headerBytes = try reader.readBytes(Int(headerLength))
+        // Count the entries before parsing: each tensor has one "data_offsets" key.
+        let entryCount = Self.occurrences(of: Array("\"data_offsets\"".utf8), in: headerBytes)
+        guard entryCount <= maximumTensors else {
+            throw FormatError("safetensors header lists \(entryCount) tensors, more than the \(maximumTensors) a checkpoint may hold")
+        }
         let dataStart = 8 + Int(headerLength)
         let dataSize = file.count - dataStart
 

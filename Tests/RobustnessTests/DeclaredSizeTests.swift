@@ -64,3 +64,22 @@ struct DeclaredSizeTests {
         #expect(problem.contains("'archive/data.pkl' appears twice"), "\(problem)")
     }
 }
+
+extension DeclaredSizeTests {
+    /// A header of a million tiny entries fits under the header's byte limit; it is answered
+    /// with one line before it is parsed (the suite only checks that it finishes).
+    @Test func aHeaderFloodIsRefusedBeforeItIsParsed() throws {
+        let count = 1_000_000
+        var header = "{"
+        header.reserveCapacity(count * 64)
+        for i in 0..<count {
+            header += (i == 0 ? "" : ",") + #""t\#(i)":{"dtype":"F32","shape":[1],"data_offsets":[\#(4 * i),\#(4 * i + 4)]}"#
+        }
+        header += "}"
+        let path = try Fixtures.writeTemporary(HandBuiltFiles.safetensors(header, data: [UInt8](repeating: 0, count: 4 * count)),
+                                               name: "flood.safetensors")
+        #expect(throws: CheckpointError(path: path, problem: "safetensors header lists 1000000 tensors, more than the 100000 a checkpoint may hold")) {
+            try Checkpoint.open(path: path)
+        }
+    }
+}
