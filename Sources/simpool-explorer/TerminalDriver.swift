@@ -79,10 +79,11 @@ enum TerminalDriver {
         signal(SIGINT) { _ in TerminalDriver.stopRequested = 1 }
         signal(SIGTERM) { _ in TerminalDriver.stopRequested = 1 }
         signal(SIGHUP) { _ in TerminalDriver.stopRequested = 1 }
-        // Fatal signals: give the terminal back, then die as the signal asks.
-        for fatal in [SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE] {
+        // Fatal signals: give the terminal back, say so in one line, then die as the signal asks.
+        for fatal in [SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP] {
             signal(fatal) { number in
                 endwin()
+                CrashReport.write()
                 signal(number, SIG_DFL)
                 raise(number)
             }

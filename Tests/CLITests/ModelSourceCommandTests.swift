@@ -56,3 +56,15 @@ struct ModelSourceCommandTests {
         #expect(result.standardError == "\(directory.path)/config.json: not valid JSON (a JSON object was expected)\n")
     }
 }
+
+/// A crash is one line, not a runtime backtrace, unless the backtrace is asked for.
+struct CrashReportTests {
+    @Test func aFaultIsOneLineNamingTheCommand() throws {
+        let result = try CommandRunner.run(["inspect", "some.pth"], environment: ["SIMPOOL_EXPLORER_FAULT_FOR_TEST": "1"])
+        #expect(result.status != 0)
+        let lines = result.standardError.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.standardError)")
+        #expect(lines.first?.contains("internal error while running") == true && lines.first?.contains("inspect some.pth") == true)
+        #expect(lines.first?.contains("SIMPOOL_EXPLORER_BACKTRACE=1") == true)
+    }
+}
