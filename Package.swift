@@ -16,7 +16,7 @@ let targetCPU: [String] = []
 /// Swift loops make a forward pass 30× slower, which the test suite would pay many times.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-O"] + targetCPU)]
 
-/// One module per job; dependencies point downward (see DESIGN.md).
+/// One module per job; dependencies point downward (see docs/ARCHITECTURE.md).
 let package = Package(
     name: "simpool-explorer",
     platforms: [.macOS(.v13)],

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference results for every pooling method, written under Tests/Fixtures/pooling.
 
-Each method is implemented here again, independently, from the formulas in DESIGN.md
+Each method is implemented here again, independently, from the formulas in docs/METHODS.md
 (NumPy, float64), and SimPool as a PyTorch module that follows the official SimPool
 module step by step (raw-mean query, LayerNorm'd keys and values, one global minimum
 before the power, β after it). Inputs and expected outputs go into one safetensors file;

@@ -76,7 +76,7 @@ struct BenchCommand: ParsableCommand {
         let context = loaded.poolingContext
         // Pooling at each thread count, as for the forward pass: the explorer pools with all
         // of them, a batch export running several images at once with one each. `pool_ms`
-        // stays the one-thread figures, as DESIGN.md gives it.
+        // stays the one-thread figures.
         var pool: [String: [String: Double]] = [:]
         for count in Set(threads + [1]) {
             ComputeThreads.set(count)

@@ -28,8 +28,8 @@ struct ModelCommandsTests {
         #expect(Set(forward.keys) == ["1", "2"])
         #expect(forward.values.allSatisfy { $0 > 0 })
         #expect((object["load_ms"] as? Double ?? 0) > 0)
-        // Pooling: every method (GMP also after a λ change) on one thread, as DESIGN.md
-        // gives `pool_ms`, and at each thread count asked for.
+        // Pooling: every method (GMP also after a λ change) on one thread, the figures bench
+        // gives as `pool_ms`, and at each thread count asked for.
         let methods: Set = ["simpool-np", "cls", "rollout", "gap", "max", "gem", "lse", "gmp", "gmp (λ changed)", "how"]
         #expect(Set(try #require(object["pool_ms"] as? [String: Double]).keys) == methods)
         let pool = try #require(object["pool_ms_by_threads"] as? [String: [String: Double]])
