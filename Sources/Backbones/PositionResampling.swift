@@ -2,7 +2,7 @@
 /// implementations do it. Two conventions exist in the wild:
 /// - `.bicubic`: PyTorch `F.interpolate(mode="bicubic", align_corners=False)` and ONNX
 ///   Runtime's cubic Resize: a = −0.75, half-pixel centres, edge samples repeated.
-///   DINO, DINOv2 and the bundled model use it.
+///   transformers' ViT, DeiT and DINOv2, CLIP, and the bundled model use it.
 /// - `.antialiasedBicubic`: the same call with `antialias=True` (timm's default), which is
 ///   PIL's filter: a = −0.5, support widened when shrinking, weights renormalised at edges.
 ///   timm, and DINOv2's hub models with registers (`interpolate_antialias=True`, offset 0).

@@ -60,7 +60,9 @@ public struct RolloutPooling: PoolingMethod {
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
         let fused = input.rolloutTransitions
-        guard input.prefixTokens > 0, input.rolloutRow != nil || !input.attentionStack.isEmpty || fused != nil else {
+        // Rollout starts from [CLS] (or a query patch): registers without [CLS] are no start.
+        guard input.prefixTokens > 0, input.classToken != nil || input.queryPatch != nil,
+              input.rolloutRow != nil || !input.attentionStack.isEmpty || fused != nil else {
             throw PoolingError("rollout: needs a transformer with a [CLS] token and its attention")
         }
         let tokens = input.rolloutRow?.count ?? fused.map { Int(Double($0[0].count).squareRoot()) } ?? input.attentionStack[0].shape[1]

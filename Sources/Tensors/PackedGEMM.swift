@@ -14,7 +14,8 @@
 /// Each block of C is computed and finished (bias, residual, ReLU or ReLU6) in registers by
 /// a `Microkernel` and written once; GELU, which no convolution here uses, is applied in a
 /// pass over the block after. The kernels run near the core's peak only when compiled for
-/// the CPU (`Tools/build-release.sh`).
+/// vector instructions: `Package.swift` targets AVX2 + FMA on x86-64, and
+/// `Tools/build-release.sh --native` builds the AVX-512 kernel.
 public enum PackedGEMM {
     /// Bytes of feature-map rows kept in L2 while the weight panels pass by.
     static let rowChunkBytes = 192 * 1024

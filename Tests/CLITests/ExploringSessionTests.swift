@@ -27,9 +27,12 @@ extension TerminalSessionTests {
         // p: a query patch in the middle; the arrows move it and the map follows.
         try session.keys("p")
         let centre = try session.waitFor("query mode") { $0.contains("query from ") }
+        let (row, column) = try #require(Self.query(centre))
+        let before = try session.tmux(["capture-pane", "-p", "-e"])
         try session.keys("Left", "Left", "Up")
-        let moved = try session.waitFor("the moved query") { $0.contains("query from ") && $0 != centre }
-        #expect(Self.mapPanel(centre) != Self.mapPanel(moved), "the map did not change with the query")
+        _ = try session.waitFor("the moved query") { $0.contains("query from \(row - 1),\(column - 2) ") }
+        let movedScreen = try session.tmux(["capture-pane", "-p", "-e"])
+        #expect(Self.mapColours(before) != Self.mapColours(movedScreen), "the map did not change with the query")
         // A click (xterm's SGR mouse report) puts the query under the pointer.
         try session.tmux(["send-keys", "-l", "\u{1B}[<0;1;4M"])
         _ = try session.waitFor("the clicked patch") { $0.contains("query from 1,0 ") }
@@ -39,12 +42,31 @@ extension TerminalSessionTests {
         #expect(after.contains("EXIT=0"))
     }
 
-    /// The middle third of the rows below the titles: the map panel of the side view.
-    static func mapPanel(_ screen: String) -> [Substring] {
-        screen.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).prefix(10).map { line in
-            let characters = Array(line)
-            let third = characters.count / 3
-            return Substring(String(characters[min(third, characters.count)..<min(2 * third, characters.count)]))
+    /// The query patch the status line names.
+    static func query(_ screen: String) -> (Int, Int)? {
+        guard let pattern = try? Regex(#"query from (\d+),(\d+) "#), let match = screen.firstMatch(of: pattern),
+              let row = match.output[1].substring.flatMap({ Int($0) }),
+              let column = match.output[2].substring.flatMap({ Int($0) }) else { return nil }
+        return (row, column)
+    }
+
+    /// The colours of the map panel's cells (the middle third of the side view's rows below
+    /// the titles), read from `capture-pane -e` output; the cursor's cell is left out.
+    static func mapColours(_ screen: String) -> [[String]] {
+        screen.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).prefix(12).map { line in
+            var cells: [(style: String, character: Character)] = []
+            var style = "", escape: String?
+            for character in line {
+                if character == "\u{1B}" { escape = ""; continue }
+                if var sequence = escape {
+                    sequence.append(character)
+                    if character == "m" { style += sequence; escape = nil } else { escape = sequence }
+                    continue
+                }
+                cells.append((style, character))
+            }
+            let third = cells.count / 3
+            return cells[third..<min(2 * third, cells.count)].map { $0.character == "+" ? "" : $0.style }
         }
     }
 }

@@ -77,7 +77,13 @@ struct ViTAssembly {
         if feedForward == .swiglu { evidence.append("SwiGLU feed-forward (names)") }
         if weights.has("norm_pre.weight") { evidence.append("a LayerNorm before the first block (names)") }
         evidence.append("LayerNorm eps \(normEps.value) (\(normEps.origin))")
-        let classes = weights.shape("head.weight")?[0]
+        // A classifier after an attention-pool head reads that head's output, which the
+        // backbone does not compute: it is left unread (listed) rather than fed the wrong input.
+        let pooledHead = weights.has("attn_pool.latent")
+        let classes = pooledHead ? nil : weights.shape("head.weight")?[0]
+        if pooledHead, weights.has("head.weight") {
+            evidence.append("a classifier after the attention-pool head: not run, so no labels (names)")
+        }
         if let classes { evidence.append("\(classes)-class classifier on \(classifierInput.rawValue) (names)") }
         if classes != nil, weights.has("head_dist.weight") {
             evidence.append("distillation classifier on the second token, its logits averaged with the [CLS] one's (names)")
