@@ -162,6 +162,23 @@ final class WeightSource: @unchecked Sendable {
         checkpoint.names.filter { !$0.hasPrefix(prefix) }
     }
 
+    /// A block's name in a family's own layout: `blocks.<index>.<part>` for the blocks prefix
+    /// `blocks.` given; nil for names outside the blocks.
+    static func blockName(_ name: Substring, blocks: String) -> (index: Int, part: String)? {
+        guard name.hasPrefix(blocks) else { return nil }
+        let tail = name.dropFirst(blocks.count)
+        guard let dot = tail.firstIndex(of: "."), let index = Int(tail[..<dot]) else { return nil }
+        return (index, String(tail[tail.index(after: dot)...]))
+    }
+
+    /// Maps a block's name with `parts` (the family's part prefix → timm's); parts not
+    /// listed keep their name under `blocks.<index>.`.
+    static func timmBlockName(_ name: Substring, blocks: String, parts: [(String, String)]) -> String? {
+        guard let (index, part) = blockName(name, blocks: blocks) else { return nil }
+        for (from, to) in parts where part.hasPrefix(from) { return "blocks.\(index)." + to + part.dropFirst(from.count) }
+        return "blocks.\(index).\(part)"
+    }
+
     /// The prefix under which `suffix` appears (`module.backbone.` …), if any; a teacher's
     /// copy wins over a student's, then the shortest.
     static func prefix(of suffix: String, in checkpoint: Checkpoint) -> String? {

@@ -34,17 +34,11 @@ struct CLIPFamily: ModelFamily {
                      "ln_pre.weight": "norm_pre.weight", "ln_pre.bias": "norm_pre.bias",
                      "ln_post.weight": "norm.weight", "ln_post.bias": "norm.bias"]
         if let mapped = fixed[name] { return mapped }
-        let blocks = "transformer.resblocks."
-        guard name.hasPrefix(blocks) else { return nil }
-        let tail = name.dropFirst(blocks.count)
-        guard let dot = tail.firstIndex(of: "."), let index = Int(tail[..<dot]) else { return nil }
-        let part = String(tail[tail.index(after: dot)...])
-        let parts = ["ln_1.": "norm1.", "ln_2.": "norm2.", "attn.out_proj.": "attn.proj.", "mlp.c_fc.": "mlp.fc1.",
-                     "mlp.c_proj.": "mlp.fc2.", "ls_1.gamma": "ls1.gamma", "ls_2.gamma": "ls2.gamma"]
-        if part == "attn.in_proj_weight" { return "blocks.\(index).attn.qkv.weight" }
-        if part == "attn.in_proj_bias" { return "blocks.\(index).attn.qkv.bias" }
-        for (from, to) in parts where part.hasPrefix(from) { return "blocks.\(index)." + to + part.dropFirst(from.count) }
-        return "blocks.\(index).\(part)"
+        return WeightSource.timmBlockName(Substring(name), blocks: "transformer.resblocks.", parts: [
+            ("ln_1.", "norm1."), ("ln_2.", "norm2."), ("attn.out_proj.", "attn.proj."), ("mlp.c_fc.", "mlp.fc1."),
+            ("mlp.c_proj.", "mlp.fc2."), ("ls_1.gamma", "ls1.gamma"), ("ls_2.gamma", "ls2.gamma"),
+            ("attn.in_proj_weight", "attn.qkv.weight"), ("attn.in_proj_bias", "attn.qkv.bias"),
+        ])
     }
 
     /// transformers' CLIP names → timm's (q, k and v are fused afterwards).
@@ -54,16 +48,10 @@ struct CLIPFamily: ModelFamily {
                      "pre_layrnorm.weight": "norm_pre.weight", "pre_layrnorm.bias": "norm_pre.bias",
                      "post_layernorm.weight": "norm.weight", "post_layernorm.bias": "norm.bias"]
         if let mapped = fixed[name] { return mapped }
-        let blocks = "encoder.layers."
-        guard name.hasPrefix(blocks) else { return nil }
-        let tail = name.dropFirst(blocks.count)
-        guard let dot = tail.firstIndex(of: "."), let index = Int(tail[..<dot]) else { return nil }
-        let part = String(tail[tail.index(after: dot)...])
-        let parts = ["self_attn.q_proj.": "attn.q.", "self_attn.k_proj.": "attn.k.", "self_attn.v_proj.": "attn.v.",
-                     "self_attn.out_proj.": "attn.proj.", "layer_norm1.": "norm1.", "layer_norm2.": "norm2.",
-                     "mlp.fc1.": "mlp.fc1.", "mlp.fc2.": "mlp.fc2."]
-        for (from, to) in parts where part.hasPrefix(from) { return "blocks.\(index)." + to + part.dropFirst(from.count) }
-        return "blocks.\(index).\(part)"
+        return WeightSource.timmBlockName(Substring(name), blocks: "encoder.layers.", parts: [
+            ("self_attn.q_proj.", "attn.q."), ("self_attn.k_proj.", "attn.k."), ("self_attn.v_proj.", "attn.v."),
+            ("self_attn.out_proj.", "attn.proj."), ("layer_norm1.", "norm1."), ("layer_norm2.", "norm2."),
+        ])
     }
 
     func load(_ request: LoadRequest, _ recognition: Recognition) throws -> any Backbone {

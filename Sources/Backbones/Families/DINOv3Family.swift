@@ -31,17 +31,13 @@ struct DINOv3Family: ModelFamily {
                      "embeddings.register_tokens": "reg_token", "embeddings.patch_embeddings.weight": "patch_embed.proj.weight",
                      "embeddings.patch_embeddings.bias": "patch_embed.proj.bias"]
         if let mapped = fixed[name] { return mapped }
-        guard name.hasPrefix("layer.") else { return nil }
-        let tail = name.dropFirst("layer.".count)
-        guard let dot = tail.firstIndex(of: "."), let index = Int(tail[..<dot]) else { return nil }
-        let part = String(tail[tail.index(after: dot)...])
-        let parts = ["attention.q_proj.": "attn.q.", "attention.k_proj.": "attn.k.", "attention.v_proj.": "attn.v.",
-                     "attention.o_proj.": "attn.proj.", "layer_scale1.lambda1": "ls1.gamma", "layer_scale2.lambda1": "ls2.gamma",
-                     "mlp.gate_proj.": "mlp.w1.", "mlp.down_proj.": "mlp.fc2.", "norm1.": "norm1.", "norm2.": "norm2."]
-        for (from, to) in parts where part.hasPrefix(from) { return "blocks.\(index)." + to + part.dropFirst(from.count) }
-        // up_proj is fc1 of the plain MLP, or the value half (w2) of the gated one.
-        if part.hasPrefix("mlp.up_proj.") { return "blocks.\(index).mlp.up." + part.dropFirst("mlp.up_proj.".count) }
-        return "blocks.\(index).\(part)"
+        // up_proj is fc1 of the plain MLP, or the value half (w2) of the gated one: named
+        // `mlp.up` until the family knows which.
+        return WeightSource.timmBlockName(Substring(name), blocks: "layer.", parts: [
+            ("attention.q_proj.", "attn.q."), ("attention.k_proj.", "attn.k."), ("attention.v_proj.", "attn.v."),
+            ("attention.o_proj.", "attn.proj."), ("layer_scale1.lambda1", "ls1.gamma"), ("layer_scale2.lambda1", "ls2.gamma"),
+            ("mlp.gate_proj.", "mlp.w1."), ("mlp.down_proj.", "mlp.fc2."), ("mlp.up_proj.", "mlp.up."),
+        ])
     }
 
     func load(_ request: LoadRequest, _ recognition: Recognition) throws -> any Backbone {

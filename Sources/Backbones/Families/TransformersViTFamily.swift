@@ -52,21 +52,14 @@ struct TransformersViTFamily: ModelFamily {
         ]
         if let mapped = fixed[String(rest)] { return mapped }
         guard rest.hasPrefix("encoder.layer.") else { return rest == Substring(name) ? nil : String(rest) }
-        let tail = rest.dropFirst("encoder.layer.".count)
-        guard let dot = tail.firstIndex(of: "."), let index = Int(tail[..<dot]) else { return nil }
-        let part = String(tail[tail.index(after: dot)...])
-        let parts: [(String, String)] = [
+        return WeightSource.timmBlockName(rest, blocks: "encoder.layer.", parts: [
             ("attention.attention.query.", "attn.q."), ("attention.attention.key.", "attn.k."),
             ("attention.attention.value.", "attn.v."), ("attention.output.dense.", "attn.proj."),
             ("layernorm_before.", "norm1."), ("layernorm_after.", "norm2."), ("norm1.", "norm1."), ("norm2.", "norm2."),
             ("intermediate.dense.", "mlp.fc1."), ("output.dense.", "mlp.fc2."), ("mlp.fc1.", "mlp.fc1."), ("mlp.fc2.", "mlp.fc2."),
             ("mlp.weights_in.", "mlp.w12."), ("mlp.weights_out.", "mlp.w3."),
             ("layer_scale1.lambda1", "ls1.gamma"), ("layer_scale2.lambda1", "ls2.gamma"),
-        ]
-        for (from, to) in parts where part.hasPrefix(from) {
-            return "blocks.\(index)." + to + part.dropFirst(from.count)
-        }
-        return "blocks.\(index).\(part)"
+        ])
     }
 
     func load(_ request: LoadRequest, _ recognition: Recognition) throws -> any Backbone {
