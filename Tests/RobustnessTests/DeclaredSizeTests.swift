@@ -83,3 +83,26 @@ extension DeclaredSizeTests {
         }
     }
 }
+
+extension DeclaredSizeTests {
+    /// data.pkl rebuilding one tensor with `_rebuild_tensor_v2` and `extra` more arguments.
+    static func rebuildPickle(extra: Int) -> [UInt8] {
+        func unicode(_ text: String) -> [UInt8] { [0x58] + le32(text.utf8.count) + Array(text.utf8) }
+        let storage = [0x28] + unicode("storage") + Array("ctorch\nFloatStorage\n".utf8) + unicode("0") + unicode("cpu")
+            + [0x4B, 4, 0x74, 0x51]                                   // ('storage', FloatStorage, '0', 'cpu', 4) → BINPERSID
+        var arguments: [UInt8] = [0x28] + storage + [0x4B, 0]          // MARK, storage, offset 0
+        arguments += [0x4B, 4, 0x85, 0x4B, 1, 0x85, 0x89, 0x7D]       // size (4,), stride (1,), False, {}
+        for _ in 0..<extra { arguments += [0x4B, 0] }
+        return [0x80, 2] + Array("ctorch._utils\n_rebuild_tensor_v2\n".utf8) + arguments + [0x74, 0x52, 0x2E]
+    }
+
+    @Test func rebuildCallsWithTheWrongArityAreRefused() throws {
+        let data = [UInt8](repeating: 0, count: 16)
+        func attempt(_ extra: Int) throws -> String {
+            try Self.problem(Self.archive([("archive/data.pkl", Self.rebuildPickle(extra: extra)), ("archive/data/0", data)]))
+        }
+        #expect(try attempt(0) == "accepted")        // six arguments, as torch.save writes them
+        #expect(try attempt(1) == "accepted")        // seven, with metadata
+        #expect(try attempt(3).contains("_rebuild_tensor_v2 called with 9 arguments (PyTorch passes 6 or 7)"))
+    }
+}

@@ -125,6 +125,13 @@ struct PickleCallPolicy {
 
     /// `_rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata])`.
     private func rebuildTensor(_ arguments: [PickleValue], dtype: ScalarType?, function: String) throws -> WeightTensor {
+        // The arities PyTorch's own functions take; a call with more or fewer is no file
+        // PyTorch wrote, and another loader might read it differently.
+        let arities = ["_rebuild_tensor": 4...4, "_rebuild_tensor_v2": 6...7, "_rebuild_tensor_v3": 7...8]
+        if let allowed = arities[function], !allowed.contains(arguments.count) {
+            throw FormatError("\(function) called with \(arguments.count) arguments (PyTorch passes "
+                + (allowed.count == 1 ? "\(allowed.lowerBound)" : "\(allowed.lowerBound) or \(allowed.upperBound)") + ")")
+        }
         guard arguments.count >= 4, case .storage(let storage) = arguments[0],
               let offset = arguments[1].intValue,
               let size = arguments[2].sequence?.compactMap(\.intValue),
