@@ -30,13 +30,18 @@ public struct Trace: Sendable {
         }
 
         /// The [CLS] query rows of every head: from the full attention, or as kept.
-        public var classRows: Tensor? {
-            if let classAttention { return classAttention }
-            guard let attention else { return nil }
+        public var classRows: Tensor? { classAttention ?? rows(of: 0) }
+
+        /// Token `token`'s row of every head, `[heads, T]`, from the full attention when kept.
+        func rows(of token: Int) -> Tensor? {
+            guard let attention, token < attention.shape[1] else { return nil }
             let (heads, tokens) = (attention.shape[0], attention.shape[1])
             var rows: [Float] = []
             rows.reserveCapacity(heads * tokens)
-            for h in 0..<heads { rows += attention.scalars[(h * tokens * tokens)..<(h * tokens * tokens + tokens)] }
+            for h in 0..<heads {
+                let start = (h * tokens + token) * tokens
+                rows += attention.scalars[start..<(start + tokens)]
+            }
             return Tensor(shape: [heads, tokens], scalars: rows)
         }
 
@@ -114,17 +119,7 @@ public struct Trace: Sendable {
     /// cursor or a grid of every layer costs each row once.
     public func queryRows(_ layer: Int, token: Int) -> Tensor? {
         guard layers.indices.contains(layer) else { return nil }
-        if let attention = layers[layer].attention {
-            let (heads, tokens) = (attention.shape[0], attention.shape[1])
-            guard token < tokens else { return nil }
-            var rows: [Float] = []
-            rows.reserveCapacity(heads * tokens)
-            for h in 0..<heads {
-                let start = (h * tokens + token) * tokens
-                rows += attention.scalars[start..<(start + tokens)]
-            }
-            return Tensor(shape: [heads, tokens], scalars: rows)
-        }
+        if layers[layer].attention != nil { return layers[layer].rows(of: token) }
         guard let attentionSource, let input = blockInput(layer), token < input.shape[0] else { return nil }
         return memo.value(key: "rows \(layer) \(token)", bytes: { $0.count * 4 }) {
             attentionSource.attentionRows(block: layer, input: input, token: token,

@@ -167,3 +167,13 @@ public struct WeightTensor: Sendable {
         Tensor(shape: shape, scalars: floats())
     }
 }
+
+extension Sequence where Element == WeightTensor {
+    /// The tensors' elements together, saturating: counts come from the file.
+    public var elementTotal: Int {
+        reduce(0) { sum, tensor in
+            let (value, overflow) = sum.addingReportingOverflow(tensor.elementCount)
+            return overflow ? Int.max : value
+        }
+    }
+}

@@ -35,10 +35,7 @@ public struct LoadedModel: Sendable {
             context.simpoolWeights = head.weights
             context.checkpointGamma = head.gamma
         }
-        return LoadedModel(name: nameOrPath, path: path, parameterCount: checkpoint.tensors.reduce(0) { sum, tensor in
-                               let (value, overflow) = sum.addingReportingOverflow(tensor.elementCount)
-                               return overflow ? Int.max : value
-                           },
+        return LoadedModel(name: nameOrPath, path: path, parameterCount: checkpoint.tensors.elementTotal,
                            backbone: backbone, preprocessor: preprocessor, labels: source.facts.labels?.value,
                            poolingContext: context)
     }

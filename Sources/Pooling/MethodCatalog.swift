@@ -138,6 +138,14 @@ public enum MethodCatalog {
         specification.parameters[pair[0]] = value
     }
 
+    /// Every method with its defaults that this model can run: the learned heads only where
+    /// the checkpoint has them.
+    public static func defaults(for context: Context) -> [Specification] {
+        defaults.filter {
+            ($0.name != "simpool" || context.simpoolWeights != nil) && ($0.name != "attnpool" || context.attentionPoolWeights != nil)
+        }
+    }
+
     /// The head fusions a `fusion=` parameter names, by their stored code.
     static let fusions: [HeadSelection] = [.mean, .max, .min]
 

@@ -101,9 +101,7 @@ struct BenchCommand: ParsableCommand {
         // layer and every method of the default method list, and the heads grid of a patch
         // query, whose block attention is computed again once and then memoised.
         var gridState = state
-        gridState.methods = MethodCatalog.defaults.filter {
-            ($0.name != "simpool" || context.simpoolWeights != nil) && ($0.name != "attnpool" || context.attentionPoolWeights != nil)
-        }
+        gridState.methods = MethodCatalog.defaults(for: context)
         gridState.methodIndex = gridState.methods.firstIndex { $0.name == "cls" } ?? 0
         gridState.entries[0].status = .ready(ImageResult(image: ImageLoader.displayCopy(decoded.rgb()), trace: trace.compacted(),
                                                          resolution: resolution, inputWidth: input.width,

@@ -63,15 +63,8 @@ struct CheckpointSummary: Encodable {
         tensorCount = checkpoint.tensors.count
         // Parameters are floating-point elements; integer buffers (batch-norm counters,
         // index tables) are counted apart.
-        // Saturating sums: counts come from the file.
-        func total(_ tensors: [WeightTensor]) -> Int {
-            tensors.reduce(0) { sum, tensor in
-                let (value, overflow) = sum.addingReportingOverflow(tensor.elementCount)
-                return overflow ? Int.max : value
-            }
-        }
-        parameterCount = total(checkpoint.tensors.filter(\.dtype.isFloatingPoint))
-        otherElementCount = total(checkpoint.tensors.filter { !$0.dtype.isFloatingPoint })
+        parameterCount = checkpoint.tensors.filter(\.dtype.isFloatingPoint).elementTotal
+        otherElementCount = checkpoint.tensors.filter { !$0.dtype.isFloatingPoint }.elementTotal
         var dtypes: [String: Int] = [:]
         for tensor in checkpoint.tensors { dtypes[tensor.dtype.rawValue, default: 0] += 1 }
         self.dtypes = dtypes

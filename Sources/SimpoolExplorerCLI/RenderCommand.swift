@@ -41,9 +41,7 @@ struct RenderCommand: ParsableCommand {
         let mode = options.colorMode(terminfoColors: nil)
         var methods = [try options.specification(for: facts)]
         if grid == .methods {
-            methods = MethodCatalog.defaults.filter {
-                ($0.name != "simpool" || facts.context.simpoolWeights != nil) && ($0.name != "attnpool" || facts.context.attentionPoolWeights != nil)
-            }
+            methods = MethodCatalog.defaults(for: facts.context)
         }
         var state = ExplorerState(paths: [image], model: facts, columns: columns, rows: 1, colorMode: mode,
                                   symbols: options.symbols, methods: methods)
