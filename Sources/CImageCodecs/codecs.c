@@ -43,6 +43,15 @@ static void png_fail(png_structp png, png_const_charp text) {
     longjmp(source->jump, 1);
 }
 
+/* Warnings (a damaged ancillary chunk, a bad CRC outside the image data) leave a
+   decodable picture; the first one is kept so that the caller can show it. */
+static void png_keep_warning(png_structp png, png_const_charp text) {
+    png_source *source = (png_source *)png_get_error_ptr(png);
+    if (source && source->message && source->message_size > 0 && source->message[0] == 0) {
+        snprintf(source->message, source->message_size, "decoded with a warning: %s", text);
+    }
+}
+
 static void png_ignore_warning(png_structp png, png_const_charp text) {
     (void)png;
     (void)text;
@@ -68,7 +77,7 @@ int spx_png_decode(const unsigned char *data, size_t size, long long max_pixels,
     }
     png_source source = {data, size, 0, message, message_size};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, png_fail,
-                                             png_ignore_warning);
+                                             png_keep_warning);
     if (!png) {
         set_message(message, message_size, "out of memory");
         return 1;
@@ -215,19 +224,27 @@ static void jpeg_fail(j_common_ptr cinfo) {
 }
 
 /* libjpeg only warns when the data stops early and pads the picture with grey; a
-   truncated file must be reported, not shown half-grey. Other warnings are harmless. */
+   truncated file must be reported, not shown half-grey. Other warnings (corrupt data it
+   resynchronised over, stray bytes) leave a picture; the first is kept for the caller. */
 static void jpeg_warn(j_common_ptr cinfo, int level) {
-    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
-        jpeg_errors *errors = (jpeg_errors *)cinfo->err;
+    if (level >= 0) return; /* trace messages */
+    jpeg_errors *errors = (jpeg_errors *)cinfo->err;
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF) {
         set_message(errors->message, errors->message_size,
                     "truncated file: JPEG data ends before the image does");
         longjmp(errors->jump, 1);
+    }
+    if (errors->message && errors->message_size > 0 && errors->message[0] == 0) {
+        char text[JMSG_LENGTH_MAX];
+        (*cinfo->err->format_message)(cinfo, text);
+        snprintf(errors->message, errors->message_size, "decoded with a warning: %s", text);
     }
 }
 
 int spx_jpeg_decode(const unsigned char *data, size_t size, long long max_pixels,
                     spx_raster *out, char *message, size_t message_size) {
     memset(out, 0, sizeof(*out));
+    set_message(message, message_size, "");
     if (size < 3 || data[0] != 0xFF || data[1] != 0xD8) {
         set_message(message, message_size, "not a JPEG file (wrong signature)");
         return 1;

@@ -236,6 +236,8 @@ public struct ImageResult: Sendable {
     public let forwardMilliseconds: Double
     /// Best class and its probability when the model classifies.
     public let topLabel: (name: String, probability: Float)?
+    /// The decoder's warning about the file, shown with its picture (see `PixelImage.warning`).
+    public var decodeWarning: String?
 
     public init(image: PixelImage, trace: Trace, resolution: Int, inputWidth: Int, inputHeight: Int,
                 forwardMilliseconds: Double, topLabel: (name: String, probability: Float)?) {

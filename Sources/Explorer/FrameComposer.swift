@@ -208,6 +208,7 @@ public enum FrameComposer {
             parts.append("fwd \(Int(result.forwardMilliseconds.rounded())) ms")
             if case .success(let map)? = computation { parts.append("pool \(String(format: "%.1f", map.milliseconds)) ms") }
             if let top = result.topLabel { parts.append("\(top.name) \(Int((top.probability * 100).rounded()))%") }
+            if let warning = result.decodeWarning { parts.append(warning) }
         }
         var text = " " + parts.joined(separator: " │ ")
         if let message = state.message { text = " " + message }

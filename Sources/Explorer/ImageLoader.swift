@@ -33,8 +33,10 @@ public struct ImageLoader: Sendable {
         if let logits = trace.logits, let best = (labels ?? ImageNetLabels(names: [])).top(logits, count: 1).first {
             top = (best.name, best.probability)
         }
-        return ImageResult(image: Self.displayCopy(image), trace: trace, resolution: resolution,
-                           inputWidth: input.width, inputHeight: input.height, forwardMilliseconds: milliseconds, topLabel: top)
+        var result = ImageResult(image: Self.displayCopy(image), trace: trace, resolution: resolution,
+                                 inputWidth: input.width, inputHeight: input.height, forwardMilliseconds: milliseconds, topLabel: top)
+        result.decodeWarning = image.warning
+        return result
     }
 
     public static func displayCopy(_ image: PixelImage) -> PixelImage {

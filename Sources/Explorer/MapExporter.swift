@@ -14,6 +14,8 @@ public struct MapExporter: @unchecked Sendable {
         public var skipped: [String] = []
         /// One line per problem (`path: what is wrong`).
         public var problems: [String] = []
+        /// Lines that do not fail the image (a decoder's warning about the file).
+        public var warnings: [String] = []
         public var failure: String? { problems.first }
     }
 
@@ -104,6 +106,7 @@ public struct MapExporter: @unchecked Sendable {
     /// The second half: every method, layer, head and format of one prepared image.
     public func write(_ prepared: Prepared) -> Outcome {
         var outcome = Outcome()
+        if let warning = prepared.original.warning { outcome.warnings.append("\(prepared.path): \(warning)") }
         let (path, result, original, start) = (prepared.path, prepared.result, prepared.original, prepared.start)
         let size = imageSize ? (width: original.width, height: original.height) : nil
         let grid = (rows: result.trace.final.gridHeight, columns: result.trace.final.gridWidth)

@@ -1,6 +1,8 @@
 /// Windows BMP: 1/4/8-bit palettes (plain, RLE4, RLE8), 16/24/32-bit (plain or with
 /// channel bit masks), bottom-up or top-down. Written here because no system library
-/// reads it; behaviour follows PIL's reader (alpha only from explicit masks).
+/// reads it. Every choice follows Pillow's reader, which the reference models were
+/// evaluated with: the same channel scaling, the same run-length semantics, and the same
+/// refusals (unsupported mask layouts, palettes over 256 entries, data that ends early).
 enum BMPDecoder {
     static func decode(_ bytes: UnsafeRawBufferPointer, maximumPixels: Int) throws -> PixelImage {
         let cursor = ByteCursor(bytes)
@@ -28,50 +30,53 @@ enum BMPDecoder {
         let topDown = height < 0
         height = abs(height)
         try ImageDecoder.checkSize(width: width, height: height, maximumPixels: maximumPixels)
-
-        // Channel masks: after a 40-byte header for BITFIELDS, inside larger headers.
-        var masks: [UInt32]?
-        if compression == 3 || compression == 6 {
-            let base = 14 + 40
-            let count = compression == 6 || headerSize >= 56 ? 4 : 3
-            masks = try (0..<count).map { try cursor.u32(at: base + $0 * 4) }
-        } else if bitCount == 16 {
-            masks = [0x7C00, 0x03E0, 0x001F]
+        guard [1, 4, 8, 16, 24, 32].contains(bitCount) else {
+            throw DecodeError("unsupported BMP pixel depth (\(bitCount) bits)")
         }
+        guard [0, 1, 2, 3].contains(compression) else {
+            throw DecodeError("unsupported BMP compression (\(compression))")
+        }
+        let layout = try PixelLayout(cursor: cursor, bitCount: bitCount, compression: compression, headerSize: headerSize)
 
         var palette: [(UInt8, UInt8, UInt8)] = []
         if bitCount <= 8 {
-            let entries = paletteCount == 0 ? 1 << bitCount : min(paletteCount, 1 << bitCount)
+            let entries = paletteCount == 0 ? 1 << bitCount : paletteCount
+            guard entries <= 256 else { throw DecodeError("unsupported BMP palette size (\(entries) entries, at most 256)") }
             let paletteStart = 14 + headerSize + (compression == 3 && headerSize == 40 ? 12 : 0)
-            for i in 0..<entries {
+            for i in 0..<min(entries, 1 << bitCount) {
                 let at = paletteStart + i * paletteEntrySize
                 palette.append((try cursor.u8(at: at + 2), try cursor.u8(at: at + 1), try cursor.u8(at: at)))
+            }
+        }
+        func paletteColor(_ index: Int) -> (UInt8, UInt8, UInt8) {
+            index < palette.count ? palette[index] : (0, 0, 0)
+        }
+
+        // Uncompressed rows must all be present before any pixel memory is taken.
+        let stride = ((width * bitCount + 31) / 32) * 4
+        if compression == 0 || compression == 3 {
+            guard pixelOffset <= bytes.count, stride * height <= bytes.count - pixelOffset else {
+                throw DecodeError("truncated file: BMP pixel data ends early "
+                                  + "(\(width)×\(height) needs \(stride * height) bytes after offset \(pixelOffset))")
             }
         }
 
         var rgb = [UInt8](repeating: 0, count: width * height * 3)
         func setPixel(_ x: Int, _ fileRow: Int, _ color: (UInt8, UInt8, UInt8)) {
             let y = topDown ? fileRow : height - 1 - fileRow
-            guard x < width, y >= 0, y < height else { return }
             let at = (y * width + x) * 3
             rgb[at] = color.0
             rgb[at + 1] = color.1
             rgb[at + 2] = color.2
         }
-        func paletteColor(_ index: Int) -> (UInt8, UInt8, UInt8) {
-            index < palette.count ? palette[index] : (0, 0, 0)
-        }
 
-        switch (compression, bitCount) {
-        case (1, 8), (2, 4):
-            try decodeRLE(cursor, from: pixelOffset, fourBit: bitCount == 4, width: width, height: height) { x, row, index in
-                setPixel(x, row, paletteColor(index))
+        switch layout {
+        case .runLength(let fourBit):
+            let indices = try RunLengthBMP.decode(bytes, from: pixelOffset, fourBit: fourBit, width: width, height: height)
+            for row in 0..<height {
+                for x in 0..<width { setPixel(x, row, paletteColor(Int(indices[row * width + x]))) }
             }
-        case (0, 1), (0, 4), (0, 8):
-            let stride = ((width * bitCount + 31) / 32) * 4
-            guard pixelOffset + stride * height <= bytes.count else {
-                throw DecodeError("truncated file: BMP pixel data ends early")
-            }
+        case .indexed:
             for row in 0..<height {
                 let rowStart = pixelOffset + row * stride
                 for x in 0..<width {
@@ -82,108 +87,88 @@ enum BMPDecoder {
                     setPixel(x, row, paletteColor(index))
                 }
             }
-        case (0, 24):
-            let stride = ((width * 24 + 31) / 32) * 4
-            guard pixelOffset + stride * height <= bytes.count else {
-                throw DecodeError("truncated file: BMP pixel data ends early")
-            }
+        case .bytes(let red, let green, let blue):
+            let pixelBytes = bitCount / 8
             for row in 0..<height {
                 let rowStart = pixelOffset + row * stride
                 for x in 0..<width {
-                    let at = rowStart + x * 3
-                    setPixel(x, row, (bytes[at + 2], bytes[at + 1], bytes[at]))
+                    let at = rowStart + x * pixelBytes
+                    setPixel(x, row, (bytes[at + red], bytes[at + green], bytes[at + blue]))
                 }
             }
-        case (0, 32), (0, 16), (3, 16), (3, 32), (6, 16), (6, 32):
-            let channelMasks = masks ?? [0x00FF_0000, 0x0000_FF00, 0x0000_00FF]
-            let stride = ((width * bitCount + 31) / 32) * 4
-            guard pixelOffset + stride * height <= bytes.count else {
-                throw DecodeError("truncated file: BMP pixel data ends early")
-            }
-            let extractors = channelMasks.prefix(3).map(MaskExtractor.init)
+        case .packed16(let greenBits):
             for row in 0..<height {
                 let rowStart = pixelOffset + row * stride
                 for x in 0..<width {
-                    let at = rowStart + x * (bitCount / 8)
-                    let value = bitCount == 16 ? UInt32(try cursor.u16(at: at)) : try cursor.u32(at: at)
-                    setPixel(x, row, (extractors[0].value(value), extractors[1].value(value), extractors[2].value(value)))
+                    let value = try cursor.u16(at: rowStart + x * 2)
+                    setPixel(x, row, Self.unpack16(value, greenBits: greenBits))
                 }
             }
-        default:
-            throw DecodeError("unsupported BMP variant: \(bitCount) bits per pixel, compression \(compression)")
         }
         return PixelImage(width: width, height: height, channels: 3, pixels: rgb)
     }
 
-    /// Run-length encoded 4- and 8-bit BMPs: (count, index) pairs and escapes for end of
-    /// line, end of bitmap, delta moves and literal runs.
-    private static func decodeRLE(_ cursor: ByteCursor, from start: Int, fourBit: Bool, width: Int, height: Int,
-                                  set: (Int, Int, Int) -> Void) throws {
-        var position = start
-        var x = 0, row = 0
-        func next() throws -> Int {
-            defer { position += 1 }
-            return Int(try cursor.u8(at: position))
-        }
-        while row < height {
-            let count = try next()
-            let value = try next()
-            if count > 0 {
-                for i in 0..<count {
-                    let index = fourBit ? (i % 2 == 0 ? value >> 4 : value & 0x0F) : value
-                    set(x, row, index)
-                    x += 1
+    /// A 5-6-5 or 5-5-5 pixel widened as Pillow's `BGR;16` / `BGR;15` unpackers do:
+    /// v·255/max, rounded down (a 5-bit 30 is 246, where bit replication would give 247).
+    static func unpack16(_ value: Int, greenBits: Int) -> (UInt8, UInt8, UInt8) {
+        let greenMax = (1 << greenBits) - 1
+        let blue = value & 31
+        let green = (value >> 5) & greenMax
+        let red = (value >> (5 + greenBits)) & 31
+        return (UInt8(red * 255 / 31), UInt8(green * 255 / greenMax), UInt8(blue * 255 / 31))
+    }
+
+    /// Where a pixel's channels are, for the layouts Pillow reads; every other mask set is
+    /// refused as Pillow refuses it, rather than decoded into colours it would not show.
+    enum PixelLayout {
+        case runLength(fourBit: Bool)
+        case indexed
+        /// Byte offsets of red, green and blue inside a 3- or 4-byte pixel.
+        case bytes(red: Int, green: Int, blue: Int)
+        case packed16(greenBits: Int)
+
+        init(cursor: ByteCursor, bitCount: Int, compression: Int, headerSize: Int) throws {
+            switch (compression, bitCount) {
+            case (1, 8): self = .runLength(fourBit: false)
+            case (2, 4): self = .runLength(fourBit: true)
+            case (1, _), (2, _):
+                throw DecodeError("unsupported BMP variant: run-length compression \(compression) with \(bitCount) bits per pixel")
+            case (0, 1), (0, 4), (0, 8): self = .indexed
+            case (0, 16): self = .packed16(greenBits: 5)
+            case (0, 24), (0, 32): self = .bytes(red: 2, green: 1, blue: 0)
+            case (3, 16), (3, 24), (3, 32):
+                let count = headerSize >= 56 ? 4 : 3
+                let masks = try (0..<count).map { try cursor.u32(at: 54 + $0 * 4) }
+                let rgb = Array(masks.prefix(3))
+                if bitCount == 16, rgb == [0xF800, 0x07E0, 0x001F] {
+                    self = .packed16(greenBits: 6)
+                } else if bitCount == 16, rgb == [0x7C00, 0x03E0, 0x001F] {
+                    self = .packed16(greenBits: 5)
+                } else if bitCount == 24, rgb == [0xFF0000, 0xFF00, 0xFF] {
+                    self = .bytes(red: 2, green: 1, blue: 0)
+                } else if bitCount == 32, let layout = Self.byteMasks(masks + [0]) {
+                    self = layout
+                } else {
+                    let spelled = masks.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
+                    throw DecodeError("unsupported BMP bitfields layout (\(bitCount) bits, masks \(spelled))")
                 }
-                continue
-            }
-            switch value {
-            case 0: x = 0; row += 1
-            case 1: return
-            case 2: x += try next(); row += try next()
             default:
-                var literal = 0
-                var current = 0
-                while literal < value {
-                    if fourBit {
-                        if literal % 2 == 0 { current = try next() }
-                        set(x, row, literal % 2 == 0 ? current >> 4 : current & 0x0F)
-                    } else {
-                        set(x, row, try next())
-                    }
-                    x += 1
-                    literal += 1
-                }
-                let used = fourBit ? (value + 1) / 2 : value
-                if used % 2 == 1 { position += 1 }
+                throw DecodeError("unsupported BMP variant: \(bitCount) bits per pixel, compression \(compression)")
             }
-            if x > width * 2 + 2 { throw DecodeError("corrupt BMP run-length data") }
         }
-    }
-}
 
-/// Pulls one channel out of a packed pixel and widens it to 8 bits by bit replication
-/// (a 5-bit 31 becomes 255), as PIL does.
-private struct MaskExtractor {
-    let mask: UInt32
-    let shift: UInt32
-    let bits: UInt32
-
-    init(_ mask: UInt32) {
-        self.mask = mask
-        shift = mask == 0 ? 0 : UInt32(mask.trailingZeroBitCount)
-        bits = UInt32((mask >> shift).nonzeroBitCount)
-    }
-
-    func value(_ pixel: UInt32) -> UInt8 {
-        guard bits > 0 else { return 0 }
-        let v = (pixel & mask) >> shift
-        if bits >= 8 { return UInt8(truncatingIfNeeded: v >> (bits - 8)) }
-        var result: UInt32 = 0
-        var filled: UInt32 = 0
-        while filled < 8 {
-            result = (result << bits) | v
-            filled += bits
+        /// The 32-bit mask sets Pillow accepts: each channel a whole byte, alpha known.
+        private static func byteMasks(_ masks: [UInt32]) -> PixelLayout? {
+            let rgba = Array(masks.prefix(4))
+            let accepted: [[UInt32]] = [
+                [0xFF0000, 0xFF00, 0xFF, 0], [0xFF00_0000, 0xFF0000, 0xFF00, 0], [0xFF00_0000, 0xFF00, 0xFF, 0],
+                [0xFF00_0000, 0xFF0000, 0xFF00, 0xFF], [0xFF, 0xFF00, 0xFF0000, 0xFF00_0000],
+                [0xFF0000, 0xFF00, 0xFF, 0xFF00_0000], [0xFF00_0000, 0xFF00, 0xFF, 0xFF0000], [0, 0, 0, 0],
+            ]
+            guard accepted.contains(rgba) else { return nil }
+            if rgba == [0, 0, 0, 0] { return .bytes(red: 2, green: 1, blue: 0) }
+            func byte(_ mask: UInt32) -> Int { mask.trailingZeroBitCount / 8 }
+            return .bytes(red: byte(rgba[0]), green: byte(rgba[1]), blue: byte(rgba[2]))
         }
-        return UInt8(truncatingIfNeeded: result >> (filled - 8))
     }
 }

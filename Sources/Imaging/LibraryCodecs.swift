@@ -36,10 +36,14 @@ enum LibraryCodecs {
                 target.baseAddress!.update(from: raster.pixels, count: samples)
             }
         }
-        if raster.is_cmyk != 0 {
-            return cmykToRGB(width: width, height: height, inverted: pixels)
+        var image = raster.is_cmyk != 0
+            ? cmykToRGB(width: width, height: height, inverted: pixels)
+            : PixelImage(width: width, height: height, channels: channels, pixels: pixels)
+        // On success the message buffer holds the decoder's first warning, if it gave one.
+        if message[0] != 0 {
+            image.warning = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
-        return PixelImage(width: width, height: height, channels: channels, pixels: pixels)
+        return image
     }
 
     /// Adobe CMYK JPEGs store inverted ink values. PIL un-inverts them and converts with

@@ -1,5 +1,9 @@
 /// Netpbm: PBM (P1/P4), PGM (P2/P5) and PPM (P3/P6), ASCII or binary, any maxval up to
-/// 65535 (values rescaled to 0…255 with rounding).
+/// 65535. Values are rescaled as Pillow does it: round(v / maxval · 255) in double
+/// precision, halves to even (maxval 10, value 3 gives 76); a binary sample above maxval
+/// is clamped, an ASCII one refused. One deliberate difference: Pillow opens a PGM with
+/// maxval above 255 as 32-bit integers and its RGB conversion clips them to white, so the
+/// picture would be lost; it is rescaled like a PPM instead.
 enum NetpbmDecoder {
     static func decode(_ bytes: UnsafeRawBufferPointer, maximumPixels: Int) throws -> PixelImage {
         let kind = bytes[1] - 0x30
@@ -41,11 +45,13 @@ enum NetpbmDecoder {
         guard (1...65535).contains(maxval) else { throw DecodeError("netpbm maxval \(maxval) out of range") }
         let channels = (kind == 3 || kind == 6) ? 3 : 1
         let samples = width * height * channels
+        try checkLength(kind: kind, samples: samples, width: width, height: height,
+                        maxval: maxval, available: bytes.count - position)
         var pixels = [UInt8](repeating: 0, count: samples)
         func scaled(_ value: Int) -> UInt8 {
             if bitmap { return value == 0 ? 255 : 0 }   // PBM: 1 is black
             if maxval == 255 { return UInt8(clamping: value) }
-            return UInt8(clamping: (min(value, maxval) * 255 + maxval / 2) / maxval)
+            return UInt8(min(255, (Double(value) / Double(maxval) * 255).rounded(.toNearestOrEven)))
         }
 
         switch kind {
@@ -60,7 +66,11 @@ enum NetpbmDecoder {
                     pixels[i] = scaled(Int(bytes[position] - 0x30))
                     position += 1
                 } else {
-                    pixels[i] = scaled(try number())
+                    let value = try number()
+                    guard value <= maxval else {
+                        throw DecodeError("corrupt netpbm data: value \(value) exceeds maxval \(maxval)")
+                    }
+                    pixels[i] = scaled(value)
                 }
             }
         case 4:
@@ -86,5 +96,22 @@ enum NetpbmDecoder {
             }
         }
         return PixelImage(width: width, height: height, channels: channels, pixels: pixels)
+    }
+
+    /// The fewest bytes that can hold the declared samples, checked before any pixel memory
+    /// is taken: a few hundred bytes must not claim 9999×10000 pixels and cost 300 MB.
+    private static func checkLength(kind: UInt8, samples: Int, width: Int, height: Int,
+                                    maxval: Int, available: Int) throws {
+        let needed: Int
+        switch kind {
+        case 1: needed = samples                            // one digit each, spaces optional
+        case 2, 3: needed = 2 * samples - 1                 // a digit and a separator each
+        case 4: needed = 1 + (width + 7) / 8 * height
+        default: needed = 1 + samples * (maxval > 255 ? 2 : 1)
+        }
+        guard needed <= available else {
+            throw DecodeError("truncated file: netpbm data ends early (\(width)×\(height) needs at least "
+                              + "\(needed) bytes of pixel data, the file has \(max(0, available)))")
+        }
     }
 }

@@ -5,6 +5,9 @@ public struct PixelImage: Equatable, Sendable {
     public let height: Int
     public let channels: Int
     public var pixels: [UInt8]
+    /// What the decoder had to say about a file it could still decode (a damaged ancillary
+    /// PNG chunk, stray bytes in a JPEG): shown to the user with the picture, never dropped.
+    public var warning: String?
 
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
         precondition(width >= 0 && height >= 0 && (1...4).contains(channels))
@@ -20,6 +23,12 @@ public struct PixelImage: Equatable, Sendable {
     /// (not composited), so pixel values match the references models were tested with.
     public func rgb() -> PixelImage {
         if channels == 3 { return self }
+        var converted = PixelImage(width: width, height: height, channels: 3, pixels: rgbPixels())
+        converted.warning = warning
+        return converted
+    }
+
+    private func rgbPixels() -> [UInt8] {
         var result = [UInt8](repeating: 0, count: width * height * 3)
         let count = width * height
         pixels.withUnsafeBufferPointer { source in
@@ -39,7 +48,7 @@ public struct PixelImage: Equatable, Sendable {
                 }
             }
         }
-        return PixelImage(width: width, height: height, channels: 3, pixels: result)
+        return result
     }
 
     /// One channel: gray as is; colour by ITU-R 601 luma with PIL's fixed-point rounding
@@ -57,6 +66,8 @@ public struct PixelImage: Equatable, Sendable {
                 result[i] = UInt8((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
             }
         }
-        return PixelImage(width: width, height: height, channels: 1, pixels: result)
+        var converted = PixelImage(width: width, height: height, channels: 1, pixels: result)
+        converted.warning = warning
+        return converted
     }
 }

@@ -82,6 +82,8 @@ struct EvalCommand: ParsableCommand {
                 let mask = try ImageDecoder.decode(path: (masks as NSString).appendingPathComponent(maskName)).gray()
                 let truth = mask.pixels.map { $0 != 0 }
                 let result = try loader.load(path: image, resolution: resolution)
+                if let warning = result.decodeWarning { StandardError.write("\(image): \(warning)") }
+                if let warning = mask.warning { StandardError.write("\(maskName): \(warning)") }
                 let all = [Bool](repeating: true, count: truth.count)
                 baseline.jaccard += MaskMetrics.jaccard(all, truth)
                 baseline.hits += MaskMetrics.corLocHit(prediction: all, truth: truth, width: mask.width, height: mask.height) ? 1 : 0

@@ -156,7 +156,7 @@ struct ExportCommand: ParsableCommand {
             group.enter()
             queue.async {
                 let outcome = job.export(image)
-                for problem in outcome.problems { StandardError.write(problem) }
+                for line in outcome.warnings + outcome.problems { StandardError.write(line) }
                 tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
                 slots.signal()
                 group.leave()
@@ -182,7 +182,7 @@ struct ExportCommand: ParsableCommand {
                 case .success(let ready): outcome = job.write(ready)
                 case .failure(let failed): outcome = failed.outcome
                 }
-                for problem in outcome.problems { StandardError.write(problem) }
+                for line in outcome.warnings + outcome.problems { StandardError.write(line) }
                 tally.add(outcome) { progress.advance(image: image, problem: outcome.failure) }
                 pending.signal()
             }

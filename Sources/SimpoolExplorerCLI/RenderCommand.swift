@@ -62,6 +62,7 @@ struct RenderCommand: ParsableCommand {
             StandardError.write(String(describing: error))
             throw ExitCode(ExitStatus.inputFailed)
         }
+        if let warning = result.decodeWarning { StandardError.write("\(image): \(warning)") }
         state.entries[0].status = .ready(result)
         if let query = query.flatMap(ExportCommand.parseQuery) {
             let final = result.trace.final

@@ -42,4 +42,31 @@ struct HostileInputMemoryTests {
             #expect(result.peakMegabytes < Self.boundMegabytes, "\(name): \(result.peakMegabytes) MB")
         }
     }
+
+    /// A few hundred bytes declaring 9999×10000 pixels: refused from the file's size, before
+    /// the 300 MB of pixels would be taken.
+    @Test func shortFilesDeclaringManyPixelsAreRefusedCheaply() throws {
+        let model = Fixtures.path("backbones/vit_cls.safetensors")
+        let path = Fixtures.path("images/edges/declares_huge.ppm")
+        let result = try CommandRunner.runMeasured(["render", path, "--model", model, "--resolution", "32"])
+        #expect(result.status == 1)
+        let lines = result.standardError.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix(path + ": truncated file"), "\(result.standardError)")
+        #expect(result.peakMegabytes < Self.boundMegabytes, "\(result.peakMegabytes) MB")
+    }
+
+    /// A file that decodes with a warning is shown, and the warning is said in one line.
+    @Test func decoderWarningsAreSaid() throws {
+        let model = Fixtures.path("backbones/vit_cls.safetensors")
+        for (name, phrase) in [("extraneous_bytes.jpg", "extraneous bytes"), ("text_bad_crc.png", "CRC error")] {
+            let path = Fixtures.path("images/edges/" + name)
+            let result = try CommandRunner.run(["render", path, "--model", model, "--resolution", "32", "--color", "none",
+                                                "--symbols", "ascii", "--width", "40"])
+            #expect(result.status == 0, "\(name): \(result.standardError)")
+            #expect(!result.standardOutput.isEmpty)
+            let lines = result.standardError.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix(path + ": decoded with a warning") && lines[0].contains(phrase),
+                    "\(name): \(result.standardError)")
+        }
+    }
 }
