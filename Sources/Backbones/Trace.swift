@@ -76,7 +76,7 @@ public struct Trace: Sendable {
     /// exporter keep. Every method still runs: [CLS] reads the kept query rows and rollout
     /// its precomputed rows.
     public func compacted() -> Trace {
-        guard hasClassToken, rolloutRows != nil else { return self }
+        guard hasClassToken, rolloutRows != nil, layers.contains(where: { $0.attention != nil }) else { return self }
         let compact = { (layer: Layer) in
             Layer(tokens: layer.tokens, gridHeight: layer.gridHeight, gridWidth: layer.gridWidth,
                   prefixTokens: layer.prefixTokens, attention: nil, classAttention: layer.classRows)
@@ -95,6 +95,9 @@ public struct Trace: Sendable {
         self.embedding = embedding
         self.attentionSource = attentionSource
     }
+
+    /// True when the forward pass kept every block's attention matrices.
+    public var keepsAttention: Bool { layers.first?.attention != nil }
 
     /// True when every block's attention is kept or can be computed again.
     public var hasBlockAttention: Bool {
@@ -127,6 +130,28 @@ public struct Trace: Sendable {
         }
     }
 
+    /// Attention rollout's row through block `layer` (length T) from token `start` ([CLS]
+    /// by default, or a query patch's token): the [CLS] row as computed with the forward
+    /// pass; otherwise, for a pass that kept no attention, computed again block by block
+    /// from the kept inputs (e_startᵀ Â_layer ⋯ Â_0, Â = ½·mean_heads(A) + ½·I), memoised.
+    public func rolloutRow(_ layer: Int, from start: Int = 0) -> [Float]? {
+        if let rolloutRows, start == 0 { return rolloutRows.count > layer ? rolloutRows[layer] : nil }
+        guard layers.indices.contains(layer), let attentionSource, embedding != nil,
+              start < layers[layer].tokens.shape[0] else { return nil }
+        return memo.value(key: "rollout row \(layer) \(start)", bytes: { $0.count * 4 }) {
+            let tokens = layers[layer].tokens.shape[0]
+            var row = [Float](repeating: 0, count: tokens)
+            row[start] = 1
+            for block in stride(from: layer, through: 0, by: -1) {
+                let product = attentionSource.meanAttentionProduct(
+                    block: block, input: blockInput(block)!, vector: row,
+                    grid: (layers[block].gridHeight, layers[block].gridWidth))
+                for t in 0..<tokens { row[t] = 0.5 * row[t] + 0.5 * product[t] }
+            }
+            return row
+        }
+    }
+
     private func blockInput(_ layer: Int) -> Tensor? { layer == 0 ? embedding : layers[layer - 1].tokens }
 }
 
@@ -137,6 +162,8 @@ public protocol AttentionRecomputing: Sendable {
     func attention(block: Int, input: Tensor, grid: (height: Int, width: Int)) -> Tensor
     /// Token `token`'s rows of those probabilities, `[heads, T]`.
     func attentionRows(block: Int, input: Tensor, token: Int, grid: (height: Int, width: Int)) -> Tensor
+    /// vᵀ · mean over heads of those probabilities (length T), without forming them whole.
+    func meanAttentionProduct(block: Int, input: Tensor, vector: [Float], grid: (height: Int, width: Int)) -> [Float]
 }
 
 /// Values derived from one trace on demand (recomputed attention, fused rollout

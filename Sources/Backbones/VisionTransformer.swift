@@ -161,6 +161,18 @@ public struct VisionTransformer: Backbone {
     }
 
     public func forward(pixels: [Float], height: Int, width: Int) -> Trace {
+        forward(pixels: pixels, height: height, width: width, attention: .automatic)
+    }
+
+    /// Whether a forward pass keeps every block's attention matrices (see StreamedAttention.swift).
+    public enum AttentionRetention: Sendable {
+        /// Kept while they fit `keptAttentionBudget`, streamed past it.
+        case automatic
+        case kept
+        case streamed
+    }
+
+    public func forward(pixels: [Float], height: Int, width: Int, attention retention: AttentionRetention) -> Trace {
         let p = config.patchSize, d = config.width
         precondition(height % p == 0 && width % p == 0, "input \(width)×\(height) is not a multiple of the patch size \(p)")
         precondition(pixels.count == 3 * height * width)
@@ -205,14 +217,27 @@ public struct VisionTransformer: Backbone {
         let embeddingTokens = x
         var layers: [Trace.Layer] = []
         layers.reserveCapacity(blocks.count)
+        // Large inputs keep no attention matrix (see StreamedAttention.swift).
+        let keepsAttention: Bool
+        switch retention {
+        case .automatic: keepsAttention = keepsFullAttention(tokens: tokens)
+        case .kept: keepsAttention = true
+        case .streamed: keepsAttention = false
+        }
         for block in blocks {
-            let attention = forwardBlock(block, &x, grid: (gridH, gridW))
-            layers.append(Trace.Layer(tokens: x, gridHeight: gridH, gridWidth: gridW, prefixTokens: prefix, attention: attention))
+            if keepsAttention {
+                let attention = forwardBlock(block, &x, grid: (gridH, gridW))
+                layers.append(Trace.Layer(tokens: x, gridHeight: gridH, gridWidth: gridW, prefixTokens: prefix, attention: attention))
+            } else {
+                let classRows = forwardBlockStreamed(block, &x, grid: (gridH, gridW))
+                layers.append(Trace.Layer(tokens: x, gridHeight: gridH, gridWidth: gridW, prefixTokens: prefix, attention: nil,
+                                          classAttention: classRows))
+            }
         }
         let normed = normWeight.map { x.layerNormLastAxis(weight: $0, bias: normBias, eps: config.normEps) } ?? x
         let final = Trace.Layer(tokens: normed, gridHeight: gridH, gridWidth: gridW, prefixTokens: prefix,
-                                attention: layers.last?.attention)
-        let rollout = config.hasClassToken ? AttentionRollout.classRows(layers.compactMap(\.attention)) : nil
+                                attention: layers.last?.attention, classAttention: layers.last?.classAttention)
+        let rollout = config.hasClassToken && keepsAttention ? AttentionRollout.classRows(layers.compactMap(\.attention)) : nil
         return Trace(layers: layers, final: final, logits: classify(final: normed, raw: x, prefix: prefix),
                      hasClassToken: config.hasClassToken, rolloutRows: rollout, embedding: embeddingTokens, attentionSource: self)
     }
@@ -271,6 +296,12 @@ public struct VisionTransformer: Backbone {
                 }
             }
         }
+        finishBlock(block, &x, mixed: mixed)
+        return probabilities
+    }
+
+    /// The block after attention: output projection and residual, then the feed-forward.
+    func finishBlock(_ block: Block, _ x: inout Tensor, mixed: Tensor) {
         addResidual(&x, mixed.linear(weight: block.projWeight, bias: block.projBias), scale: block.layerScale1)
         let h2 = x.layerNormLastAxis(weight: block.norm2Weight, bias: block.norm2Bias, eps: config.normEps)
         let hidden: Tensor
@@ -280,7 +311,6 @@ public struct VisionTransformer: Backbone {
         case .quickGELU: hidden = Self.quickGELU(h2.linear(weight: block.fc1Weight, bias: block.fc1Bias))
         }
         addResidual(&x, hidden.linear(weight: block.fc2Weight, bias: block.fc2Bias), scale: block.layerScale2)
-        return probabilities
     }
 
     /// LayerNorm, the fused qkv projection, and the rotary embedding of the patch tokens'
@@ -295,13 +325,15 @@ public struct VisionTransformer: Backbone {
     }
 
     /// Head `head`'s softmax(q_h · k_hᵀ / √d_h), read in place from the fused qkv rows.
+    /// `queries`: the rows to compute (all by default), written from `scores` on.
     static func probabilities(qkv base: UnsafePointer<Float>, head: Int, tokens: Int, width d: Int, headWidth: Int,
-                              scale: Float, into scores: UnsafeMutablePointer<Float>) {
-        GEMM.multiply(m: tokens, n: tokens, k: headWidth,
-                      a: base + head * headWidth, lda: 3 * d,
+                              scale: Float, queries: Range<Int>? = nil, into scores: UnsafeMutablePointer<Float>) {
+        let rows = queries ?? 0..<tokens
+        GEMM.multiply(m: rows.count, n: tokens, k: headWidth,
+                      a: base + rows.lowerBound * 3 * d + head * headWidth, lda: 3 * d,
                       b: base + d + head * headWidth, transposeB: true, ldb: 3 * d,
                       c: scores, alpha: scale, parallel: false)
-        for row in 0..<tokens { RowOps.softmaxRow(scores + row * tokens, count: tokens) }
+        for row in 0..<rows.count { RowOps.softmaxRow(scores + row * tokens, count: tokens) }
     }
 
     /// `[T, 2H]` = [x₁ | x₂] per row → `[T, H]` = SiLU(x₁) ⊙ x₂, SiLU(v) = v / (1 + e^−v).

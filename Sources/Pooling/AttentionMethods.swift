@@ -59,25 +59,28 @@ public struct RolloutPooling: PoolingMethod {
     public var usesPrecomputedRow: Bool { discard == 0 && fusion == .mean }
 
     public func pool(_ input: PoolingInput) throws -> PoolingResult {
+        var input = input
+        if usesPrecomputedRow, input.rolloutRow == nil { input.rolloutRow = input.rolloutRowSource?() }
         let fused = input.rolloutTransitions
         // Rollout starts from [CLS] (or a query patch): registers without [CLS] are no start.
-        guard input.prefixTokens > 0, input.classToken != nil || input.queryPatch != nil,
-              input.rolloutRow != nil || !input.attentionStack.isEmpty || fused != nil else {
+        guard input.prefixTokens > 0, input.classToken != nil || input.queryPatch != nil, input.isTransformer else {
             throw PoolingError("rollout: needs a transformer with a [CLS] token and its attention")
         }
-        let tokens = input.rolloutRow?.count ?? fused.map { Int(Double($0[0].count).squareRoot()) } ?? input.attentionStack[0].shape[1]
+        let tokens = input.rolloutRow?.count ?? fused.map { Int(Double($0[0].count).squareRoot()) }
+            ?? input.attentionStack.first?.shape[1] ?? input.prefixTokens + input.tokenCount
         guard tokens == input.prefixTokens + input.tokenCount else {
             throw PoolingError("rollout: attention covers \(tokens) tokens, features \(input.prefixTokens + input.tokenCount)")
         }
         let start = input.queryPatch.map { input.prefixTokens + $0 } ?? 0
         let row: [Float]
-        if usesPrecomputedRow, start == 0, let precomputed = input.rolloutRow {
+        if usesPrecomputedRow, let precomputed = input.rolloutRow {
             row = precomputed
         } else if let fused {
             row = Self.row(transitions: fused, tokens: tokens, start: start)
         } else {
             guard !input.attentionStack.isEmpty else {
-                throw PoolingError("rollout: \(parameterText.isEmpty ? "a patch query" : parameterText) needs every block's attention, which this trace does not keep")
+                throw PoolingError("rollout: \(parameterText.isEmpty ? "a patch query" : parameterText) needs every block's "
+                                   + "attention matrix, which is not kept at \(tokens) tokens (rollout's default options, or a lower --resolution, work)")
             }
             row = Self.row(transitions: input.attentionStack.map { transitionMatrix($0) }, tokens: tokens, start: start)
         }

@@ -13,9 +13,13 @@ public struct PoolingInput: Sendable {
     public var classAttention: Tensor?
     /// Every block's attention up to the chosen one, first to last (for rollout).
     public var attentionStack: [Tensor]
-    /// Rollout's [CLS] row through the chosen block, when the forward pass computed it
-    /// (length T); rollout then skips reading `attentionStack`.
+    /// Rollout's row through the chosen block from its start token ([CLS], or the query
+    /// patch's token when `queryPatch` is set), when the trace has it (length T); rollout
+    /// with its default options then skips reading `attentionStack`.
     public var rolloutRow: [Float]?
+    /// Or a way to compute that row when rollout asks for it, for traces that keep no
+    /// attention (computing it costs a pass over every block's attention again).
+    public var rolloutRowSource: (@Sendable () -> [Float]?)?
     public var prefixTokens: Int
     /// The layer's [CLS] token, when the model has one.
     public var classToken: [Float]?
