@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 import TestSupport
 
@@ -68,5 +69,19 @@ struct HostileInputMemoryTests {
             #expect(lines.count == 1 && lines[0].hasPrefix(path + ": decoded with a warning") && lines[0].contains(phrase),
                     "\(name): \(result.standardError)")
         }
+    }
+
+    /// A 1000×1 photo reaches the 4,096-token cap of the default model (12 blocks × 6 heads ×
+    /// 4097² attention, 4.8 GB if kept): the forward pass keeps no attention matrix, and the
+    /// whole command, rollout included, stays far under 1 GB.
+    @Test func longImagesStayUnderAGigabyte() throws {
+        var pixels = [UInt8](repeating: 0, count: 1000 * 3)
+        for x in 0..<1000 { pixels[x * 3] = UInt8(x % 256); pixels[x * 3 + 1] = UInt8((x * 7) % 256) }
+        let path = try Fixtures.writeTemporary(try PNGEncoder.encode(PixelImage(width: 1000, height: 1, channels: 3, pixels: pixels)),
+                                               name: "line.png")
+        let result = try CommandRunner.runMeasured(["render", path, "--method", "rollout", "--color", "none",
+                                                    "--symbols", "ascii", "--width", "60"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.peakMegabytes < 1000, "\(result.peakMegabytes) MB")
     }
 }
