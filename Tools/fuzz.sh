@@ -30,8 +30,10 @@ for target in "${targets[@]}"; do
     corpus=.build-fuzz/corpus/$target
     mkdir -p "$corpus"
     seed "$target" | while read -r file; do cp -n "$file" "$corpus/" 2>/dev/null || true; done
-    echo "== $target: $(ls "$corpus" | wc -l) seeds, ${seconds}s" >&2
-    SIMPOOL_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1 "$binary" "$corpus" \
+    dictionary=()
+    [ -f "Tools/fuzz/$target.dict" ] && dictionary=(-dict="Tools/fuzz/$target.dict")
+    echo "== $target: $(ls "$corpus" | wc -l) seeds, ${seconds}s${dictionary:+, dictionary Tools/fuzz/$target.dict}" >&2
+    SIMPOOL_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1 "$binary" "$corpus" "${dictionary[@]}" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=1048576 \
         -artifact_prefix=.build-fuzz/findings/"$target"- -print_final_stats=1 2>&1 \
         | grep -E "^(#[0-9]+ +DONE|stat::|==[0-9]+==|SUMMARY|INFO: Running|artifact_prefix)|Done [0-9]+ runs" || true
