@@ -5,9 +5,11 @@
 
 Understands what the explorer draws: SGR colours (the 16 colours, the 256-colour palette,
 24-bit), bold and reverse. Attributes carry over line ends, as tmux writes them. The upper
-half block ▀ is drawn as two rectangles (its foreground above, its background below) and
-the quadrant and shade blocks likewise, so pictures are exact at any cell size; other
-characters come from DejaVu Sans Mono (Debian's fonts-dejavu-core).
+half block ▀ is drawn as two rectangles (its foreground above, its background below), and
+every half, quadrant and sextant block (U+2580–U+259F, U+1FB00–U+1FB3B) likewise from the
+sub-cells it covers, as terminals draw them, so pictures are exact at any cell size and
+need no font with the Legacy Computing block; other characters come from DejaVu Sans Mono
+(Debian's fonts-dejavu-core).
 """
 import argparse
 import re
@@ -88,6 +90,23 @@ def parse(text):
     return rows
 
 
+QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"
+
+
+def block_cover(character):
+    """(across, down, mask) of a block element, bit row·across + column set where the
+    foreground covers; None for other characters."""
+    if character in QUADRANTS:
+        return 2, 2, QUADRANTS.index(character)
+    code = ord(character)
+    if 0x1FB00 <= code <= 0x1FB3B:
+        mask = code - 0x1FB00 + 1
+        mask += mask >= 21
+        mask += mask >= 42
+        return 2, 3, mask
+    return None
+
+
 def render(rows, cell_width, cell_height):
     columns = max((len(r) for r in rows), default=1)
     image = Image.new("RGB", (columns * cell_width, len(rows) * cell_height), DEFAULT_BG)
@@ -104,6 +123,18 @@ def render(rows, cell_width, cell_height):
                 draw.rectangle([left, top + half, box[2], box[3]], fill=bg)
                 continue
             draw.rectangle(box, fill=bg)
+            cover = block_cover(character)
+            if cover:
+                across, down, mask = cover
+                for i in range(across * down):
+                    if mask >> i & 1:
+                        cx, cy = i % across, i // across
+                        x0 = left + cx * cell_width // across
+                        x1 = left + (cx + 1) * cell_width // across - 1
+                        y0 = top + cy * cell_height // down
+                        y1 = top + (cy + 1) * cell_height // down - 1
+                        draw.rectangle([x0, y0, x1, y1], fill=fg)
+                continue
             if character == "█":
                 draw.rectangle(box, fill=fg)
             elif character != " ":

@@ -11,8 +11,9 @@ public struct PanelPainter: Sendable {
     public init(rasterizer: Rasterizer) { self.rasterizer = rasterizer }
 
     /// Pixel size of the largest image-shaped area that fits `columns × rows` cells.
-    public func fit(imageWidth: Int, imageHeight: Int, columns: Int, rows: Int) -> (columns: Int, rows: Int, pixelRows: Int) {
-        guard imageWidth > 0, imageHeight > 0, columns > 0, rows > 0 else { return (0, 0, 0) }
+    public func fit(imageWidth: Int, imageHeight: Int, columns: Int, rows: Int)
+        -> (columns: Int, rows: Int, pixelColumns: Int, pixelRows: Int) {
+        guard imageWidth > 0, imageHeight > 0, columns > 0, rows > 0 else { return (0, 0, 0, 0) }
         let aspect = Double(imageWidth) / Double(imageHeight)
         // In square units a cell is 1 wide and 2 tall.
         var width = Double(columns)
@@ -23,7 +24,7 @@ public struct PanelPainter: Sendable {
         }
         let fittedColumns = max(1, min(columns, Int(width.rounded())))
         let fittedRows = max(1, min(rows, Int((height / 2).rounded())))
-        return (fittedColumns, fittedRows, fittedRows * rasterizer.pixelsPerCell)
+        return (fittedColumns, fittedRows, fittedColumns * rasterizer.pixelsAcross, fittedRows * rasterizer.pixelsDown)
     }
 
     /// The image resampled to the pixels of its box: computed once per frame and shared by
@@ -38,9 +39,9 @@ public struct PanelPainter: Sendable {
         let box = fit(imageWidth: image.width, imageHeight: image.height, columns: columns, rows: rows)
         guard box.columns > 0 else { return Fitted(columns: 0, rows: 0, pixels: []) }
         let key = FittedKey(pixels: image.pixels, width: image.width, height: image.height, channels: image.channels,
-                            targetWidth: box.columns, targetHeight: box.pixelRows)
+                            targetWidth: box.pixelColumns, targetHeight: box.pixelRows)
         let pixels = Self.fittedCache.value(for: key) {
-            Resampler.resize(image.rgb(), width: box.columns, height: box.pixelRows, filter: .bilinear).rgbPixels
+            Resampler.resize(image.rgb(), width: box.pixelColumns, height: box.pixelRows, filter: .bilinear).rgbPixels
         }
         return Fitted(columns: box.columns, rows: box.rows, pixels: pixels)
     }
@@ -60,7 +61,7 @@ public struct PanelPainter: Sendable {
         let box = fit(imageWidth: imageWidth, imageHeight: imageHeight, columns: columns, rows: rows)
         guard box.columns > 0 else { return CellGrid(width: 0, height: 0) }
         let field = MapProcessing.nearest(values, gridHeight: gridHeight, gridWidth: gridWidth,
-                                          height: box.pixelRows, width: box.columns)
+                                          height: box.pixelRows, width: box.pixelColumns)
         return rasterizer.cells(field: field, columns: box.columns, rows: box.rows, colormap: colormap)
     }
 
@@ -74,9 +75,9 @@ public struct PanelPainter: Sendable {
     public func overlay(_ fitted: Fitted, values: [Float], gridHeight: Int, gridWidth: Int,
                         colormap: Colormap, opacity: Float) -> CellGrid {
         guard fitted.columns > 0 else { return CellGrid(width: 0, height: 0) }
-        let pixelRows = fitted.rows * rasterizer.pixelsPerCell
         let field = MapProcessing.nearest(values, gridHeight: gridHeight, gridWidth: gridWidth,
-                                          height: pixelRows, width: fitted.columns)
+                                          height: fitted.rows * rasterizer.pixelsDown,
+                                          width: fitted.columns * rasterizer.pixelsAcross)
         let blended = zip(fitted.pixels, field).map { $0.blended(with: colormap.color($1), amount: opacity * $1) }
         return rasterizer.cells(rgb: blended, columns: fitted.columns, rows: fitted.rows)
     }
@@ -110,7 +111,7 @@ public struct PanelPainter: Sendable {
             .cells(field: values, columns: barWidth, rows: 1, colormap: colormap)
         for c in 0..<barWidth where column < width {
             var cell = bar[0, c]
-            if rasterizer.mode != .none && rasterizer.symbols == .half {
+            if rasterizer.mode != .none && rasterizer.symbols != .ascii {
                 cell = Cell("█", foreground: cell.foreground)
             }
             grid[0, column] = cell

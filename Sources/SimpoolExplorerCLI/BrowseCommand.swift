@@ -86,9 +86,9 @@ public struct BrowseCommand: ParsableCommand {
             model: facts, exportDirectory: out, version: SimpoolExplorer.version,
             exitAfterFirstFrame: exitAfterFirstFrame, colorFlag: options.color,
             makeState: { columns, rows, terminfoColors in
+                let mode = options.colorMode(terminfoColors: terminfoColors)
                 var state = ExplorerState(paths: images, model: facts, columns: columns, rows: rows,
-                                          colorMode: options.colorMode(terminfoColors: terminfoColors),
-                                          symbols: options.symbols, methods: cycle)
+                                          colorMode: mode, symbols: options.symbols(for: mode), methods: cycle)
                 state.methodIndex = methodIndex
                 state.layer = layer
                 state.head = head

@@ -44,7 +44,7 @@ struct RenderCommand: ParsableCommand {
             methods = MethodCatalog.defaults(for: facts.context)
         }
         var state = ExplorerState(paths: [image], model: facts, columns: columns, rows: 1, colorMode: mode,
-                                  symbols: options.symbols, methods: methods)
+                                  symbols: options.symbols(for: mode), methods: methods)
         state.methodIndex = 0
         if let grid { state.layout = ExplorerState.Layout(rawValue: grid.rawValue)! }
         state.layer = try options.layerIndex(count: facts.layerCount)

@@ -32,8 +32,14 @@ struct ViewOptions: ParsableArguments {
     @Option(help: "truecolor, 256, 16 or none (default: from NO_COLOR, COLORTERM and the terminal).")
     var color: ColorMode?
 
-    @Option(help: "half (two pixels per cell) or ascii.")
-    var symbols: SymbolSet = .half
+    @Option(name: .customLong("symbols"),
+            help: "half (1×2 pixels per cell), quad (2×2), sextant (2×3) or ascii (default: sextant in 24-bit colour on a UTF-8 locale, else half).")
+    var symbolsFlag: SymbolSet?
+
+    /// The symbols asked for, or the automatic choice for this colour mode and locale.
+    func symbols(for mode: ColorMode) -> SymbolSet {
+        symbolsFlag ?? SymbolSet.automatic(mode: mode, environment: ProcessInfo.processInfo.environment)
+    }
 
     @Option(help: "viridis, inferno, magma, turbo or gray.")
     var colormap: Colormap = .viridis

@@ -22,7 +22,19 @@ public enum ColorMode: String, CaseIterable, Sendable {
     }
 }
 
-/// Half blocks (two square pixels per cell) or one ASCII character per cell.
+/// How a cell shows pixels: half blocks (1×2 sub-pixels), quadrants (2×2), sextants (2×3,
+/// Unicode 13's Legacy Computing block), each with the glyph and two colours fitted to the
+/// cell; or one ASCII character per cell.
 public enum SymbolSet: String, CaseIterable, Sendable {
-    case half, ascii
+    case half, quad, sextant, ascii
+
+    /// Without `--symbols`: sextants in 24-bit colour on a UTF-8 locale, half blocks
+    /// otherwise (the palettes make fitted colours coarse, and a font without the
+    /// Legacy Computing block is likelier there). A font that lacks them: `--symbols half`.
+    public static func automatic(mode: ColorMode, environment: [String: String]) -> SymbolSet {
+        let locale = environment["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["LANG"] ?? ""
+        let utf8 = locale.uppercased().replacingOccurrences(of: "-", with: "").contains("UTF8")
+        return mode == .truecolor && utf8 ? .sextant : .half
+    }
 }
