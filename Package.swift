@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "PoolingTests", dependencies: ["Pooling", "Tensors", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "TerminalCanvas", "Backbones", "Checkpoints", "Imaging", "Pooling",
                                                          "ModelRuntime", "Tensors", "TestSupport"]),
-        .testTarget(name: "TerminalCanvasTests", dependencies: ["TerminalCanvas", "TestSupport"]),
+        .testTarget(name: "TerminalCanvasTests", dependencies: ["TerminalCanvas", "Imaging", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Checkpoints", "Imaging", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimpoolExplorerCLI", "Explorer", "Imaging", "ModelRuntime", "Pooling",

@@ -8,9 +8,10 @@
 #   pkg-config        lets the Swift build find OpenBLAS's headers
 #   python3-pip       fetches the pinned third-party weight files some tests read
 #   tmux              drives the terminal interface in end-to-end tests
+#   libsixel-bin      sixel2png, libsixel's decoder, checks the sixel output
 set -euo pipefail
 
-packages=(libopenblas-dev libpng-dev libjpeg-dev libncurses-dev pkg-config python3-pip tmux)
+packages=(libopenblas-dev libpng-dev libjpeg-dev libncurses-dev pkg-config python3-pip tmux libsixel-bin)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,0 +1,49 @@
+/// Terminal graphics protocols that draw real pixels, and which one a terminal speaks.
+public enum PixelProtocol: String, CaseIterable, Sendable {
+    case kitty, sixel, iterm
+
+    /// The protocol the environment names for certain, or nil (cells) when it is unsure.
+    ///
+    /// Only what a terminal itself sets is trusted: kitty's `KITTY_WINDOW_ID` and its
+    /// terminfo name, Ghostty's and WezTerm's `TERM_PROGRAM` (both speak kitty's protocol),
+    /// iTerm2's, and the sixel terminals whose `TERM` says so (foot, mlterm, contour).
+    /// Inside tmux or screen none of these reach the outer terminal unchanged (kitty needs
+    /// `allow-passthrough`, sixel a tmux built with it), so the answer there is cells.
+    public static func detect(environment: [String: String]) -> PixelProtocol? {
+        let term = environment["TERM"] ?? ""
+        if environment["TMUX"] != nil || term.hasPrefix("screen") || term.hasPrefix("tmux") { return nil }
+        let program = (environment["TERM_PROGRAM"] ?? "").lowercased()
+        if environment["KITTY_WINDOW_ID"] != nil || term == "xterm-kitty" || term == "xterm-ghostty"
+            || program == "ghostty" || program == "wezterm" || environment["WEZTERM_EXECUTABLE"] != nil {
+            return .kitty
+        }
+        if program == "iterm.app" { return .iterm }
+        if term.hasPrefix("foot") || term.hasPrefix("mlterm") || term.hasPrefix("contour") { return .sixel }
+        return nil
+    }
+
+    /// The escape sequence that draws `image` over `columns × rows` cells from the cursor.
+    public func escape(_ image: RGBImage, columns: Int, rows: Int) throws -> String {
+        switch self {
+        case .kitty: return try KittyImage.escape(image, columns: columns, rows: rows)
+        case .sixel: return SixelImage.escape(image)
+        case .iterm: return try ITermImage.escape(image, columns: columns, rows: rows)
+        }
+    }
+}
+
+/// An RGB raster for the graphics protocols, row-major.
+public struct RGBImage: Equatable, Sendable {
+    public let width: Int
+    public let height: Int
+    public let pixels: [RGB]
+
+    public init(width: Int, height: Int, pixels: [RGB]) {
+        precondition(pixels.count == width * height)
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    var bytes: [UInt8] { pixels.flatMap { [$0.r, $0.g, $0.b] } }
+}
