@@ -8,7 +8,7 @@ import Pooling
 /// and the format's extension (`.png`, `.overlay.png`, `.npy`, `.csv`, `.json`, `.ansi.txt`).
 public enum ExportPlan {
     public enum Format: String, CaseIterable, Sendable {
-        case png, overlay, npy, csv, json, ansi
+        case png, overlay, npy, csv, json, ansi, kitty, sixel
 
         public var fileExtension: String {
             switch self {
@@ -18,6 +18,8 @@ public enum ExportPlan {
             case .csv: return "csv"
             case .json: return "json"
             case .ansi: return "ansi.txt"
+            case .kitty: return "kitty.txt"
+            case .sixel: return "sixel.txt"
             }
         }
     }

@@ -161,7 +161,7 @@ public struct MapExporter: @unchecked Sendable {
         case .overlay: return try MapFiles.overlay(thresholded, image: original, colormap: colormap, opacity: 0.5)
         case .npy: return MapFiles.npy(map, size: size)
         case .csv: return MapFiles.csv(map, size: size)
-        case .ansi:
+        case .ansi, .kitty, .sixel:
             var state = ExplorerState(paths: [path], model: .init(name: ExplorerState.ModelFacts.displayName(modelName), architecture: architecture,
                                                                   layerCount: result.trace.layers.count, heads: nil,
                                                                   isTransformer: isTransformer, context: context),
@@ -173,7 +173,9 @@ public struct MapExporter: @unchecked Sendable {
             state.head = head
             state.colormap = colormap
             if let mass { state.thresholdOn = true; state.mass = mass }
-            return Array(try StillRenderer.render(state).utf8)
+            let pixels: PixelStill? = format == .kitty ? PixelStill(pixelProtocol: .kitty)
+                : format == .sixel ? PixelStill(pixelProtocol: .sixel) : nil
+            return Array(try StillRenderer.render(state, pixels: pixels).utf8)
         case .json:
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             let object: [String: Any] = [

@@ -8,7 +8,9 @@ public enum StillRenderer {
         public let message: String
     }
 
-    public static func render(_ state: ExplorerState) throws -> String {
+    /// `pixels`: draw the panels as real pixels in that protocol (single views; grids keep
+    /// cells), the scale and caption as text.
+    public static func render(_ state: ExplorerState, pixels: PixelStill? = nil) throws -> String {
         guard let entry = state.current, let result = entry.result else { throw Failure(message: "nothing to render") }
         if state.layout != .single { return try grid(state, entry: entry, result: result) }
         guard let computed = MapComputation.compute(state) else { throw Failure(message: "nothing to render") }
@@ -25,6 +27,26 @@ public enum StillRenderer {
         let values = map.displayValues(threshold: state.thresholdOn ? state.mass : nil)
         let panels = painter.panels(view: state.view, image: image, map: map, values: values, columns: panelWidth,
                                     rows: box.rows, colormap: state.colormap, opacity: state.opacity).map(\.grid)
+        var caption = "\(entry.name) | \(state.model.name) | \(map.methodText) | layer \(min(state.layer, result.trace.layers.count - 1) + 1)/\(state.model.layerCount)"
+        if state.model.heads != nil { caption += " | head \(state.head)" }
+        if state.thresholdOn { caption += " | mass \(state.mass)" }
+        if let pixels {
+            // Rows from the real cell shape, so that the picture keeps the image's aspect.
+            let rows = max(1, Int((Double(box.columns * pixels.cellWidth) * Double(image.height)
+                                   / Double(image.width) / Double(pixels.cellHeight)).rounded()))
+            let images = pixels.panels(view: state.view, image: image, map: map, values: values, columns: box.columns,
+                                       rows: rows, colormap: state.colormap, opacity: state.opacity,
+                                       query: state.query.map { ($0.row, $0.column) })
+            var text = CellGrid(width: count * panelWidth + (count - 1), height: 2)
+            text.place(painter.legend(width: min(text.width, 40), colormap: state.colormap), row: 0, column: 0)
+            text.write(String(caption.prefix(text.width)), row: 1, column: 0)
+            do {
+                return try pixels.place(images, columns: box.columns, rows: rows) { $0 * (panelWidth + 1) }
+                    + AnsiWriter.text(text, mode: state.colorMode)
+            } catch {
+                throw Failure(message: "cannot encode the picture: \(error)")
+            }
+        }
         var grid = CellGrid(width: count * panelWidth + (count - 1), height: box.rows + 2)
         for (i, panel) in panels.enumerated() {
             grid.place(panel, row: 0, column: i * (panelWidth + 1))
@@ -35,9 +57,6 @@ public enum StillRenderer {
             }
         }
         grid.place(painter.legend(width: min(grid.width, 40), colormap: state.colormap), row: box.rows, column: 0)
-        var caption = "\(entry.name) | \(state.model.name) | \(map.methodText) | layer \(min(state.layer, result.trace.layers.count - 1) + 1)/\(state.model.layerCount)"
-        if state.model.heads != nil { caption += " | head \(state.head)" }
-        if state.thresholdOn { caption += " | mass \(state.mass)" }
         grid.write(String(caption.prefix(grid.width)), row: box.rows + 1, column: 0)
         return AnsiWriter.text(grid, mode: state.colorMode)
     }

@@ -39,7 +39,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "With --query: the cosine similarity of the patch's features instead of its attention.")
     var similarity = false
 
-    @Option(help: "Comma-separated: png, overlay, npy, csv, json, ansi.")
+    @Option(help: "Comma-separated: png, overlay, npy, csv, json, ansi, kitty, sixel (kitty and sixel: the still as that graphics protocol's escape stream, for cat in such a terminal).")
     var format = "png,npy,json"
 
     @Option(help: "grid (one value per patch) or image (the image's size) for png, npy and csv.")
@@ -68,7 +68,7 @@ struct ExportCommand: ParsableCommand {
         guard size == "grid" || size == "image" else { throw ValidationError("--size is grid or image") }
         if let shard, ExportPlan.parseShard(shard) == nil { throw ValidationError("--shard must be K/N with 0 ≤ K < N") }
         for name in format.split(separator: ",") where ExportPlan.Format(rawValue: String(name)) == nil {
-            throw ValidationError("unknown format '\(name)' (png, overlay, npy, csv, json, ansi)")
+            throw ValidationError("unknown format '\(name)' (png, overlay, npy, csv, json, ansi, kitty, sixel)")
         }
         if layer != "last" && layer != "all" && (Int(layer) ?? 0) < 1 { throw ValidationError("--layer must be a number, last or all") }
         if head != "all" && HeadSelection(parsing: head) == nil { throw ValidationError("--head must be a number, mean, max, min or all") }

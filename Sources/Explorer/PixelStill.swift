@@ -1,0 +1,65 @@
+import Imaging
+import Pooling
+import TerminalCanvas
+
+/// A still with real pixels: the panels as images in a terminal graphics protocol, placed
+/// over the cells the cell still would use, then the colour scale and caption as text.
+public struct PixelStill: Sendable {
+    public let pixelProtocol: PixelProtocol
+    /// One cell's size in pixels (from the terminal, else a common 10 × 20).
+    public let cellWidth: Int
+    public let cellHeight: Int
+
+    public init(pixelProtocol: PixelProtocol, cellWidth: Int = 10, cellHeight: Int = 20) {
+        self.pixelProtocol = pixelProtocol
+        self.cellWidth = max(1, cellWidth)
+        self.cellHeight = max(1, cellHeight)
+    }
+
+    /// The panels of a view at `columns × rows` cells each, as pixels.
+    func panels(view: ExplorerState.View, image: PixelImage, map: MapComputation, values: [Float], columns: Int, rows: Int,
+                colormap: Colormap, opacity: Float, query: (row: Int, column: Int)?) -> [RGBImage] {
+        let (width, height) = (columns * cellWidth, rows * cellHeight)
+        let photo = Resampler.resize(image.rgb(), width: width, height: height, filter: .bilinear).rgbPixels
+        let field = MapProcessing.nearest(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, height: height, width: width)
+        func finish(_ pixels: [RGB]) -> RGBImage {
+            var pixels = pixels
+            if let query { Self.outline(&pixels, width: width, height: height, patch: query, grid: (map.gridHeight, map.gridWidth)) }
+            return RGBImage(width: width, height: height, pixels: pixels)
+        }
+        let mapPanel = { finish(field.map { colormap.color($0) }) }
+        let overlayPanel = { finish(zip(photo, field).map { $0.blended(with: colormap.color($1), amount: opacity * $1) }) }
+        switch view {
+        case .side: return [finish(photo), mapPanel(), overlayPanel()]
+        case .map: return [mapPanel()]
+        case .overlay: return [overlayPanel()]
+        case .image: return [finish(photo)]
+        }
+    }
+
+    /// The query patch framed in black and white, where the cell still puts its cursor.
+    static func outline(_ pixels: inout [RGB], width: Int, height: Int, patch: (row: Int, column: Int), grid: (Int, Int)) {
+        let x0 = patch.column * width / grid.1, x1 = max(x0, (patch.column + 1) * width / grid.1 - 1)
+        let y0 = patch.row * height / grid.0, y1 = max(y0, (patch.row + 1) * height / grid.0 - 1)
+        for y in max(0, y0 - 2)...min(height - 1, y1 + 2) {
+            for x in max(0, x0 - 2)...min(width - 1, x1 + 2) {
+                let inner = x >= x0 && x <= x1 && y >= y0 && y <= y1
+                guard !inner else { continue }
+                let ring = min(abs(x - (x < x0 ? x0 : x1)), abs(y - (y < y0 ? y0 : y1)))
+                pixels[y * width + x] = ring == 1 || (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1)
+                    ? RGB(255, 255, 255) : RGB(0, 0, 0)
+            }
+        }
+    }
+
+    /// Room made first (newlines, then back up), so that nothing scrolls under a picture;
+    /// each picture drawn from a saved cursor at its panel's column and the cursor restored;
+    /// then down past the pictures.
+    func place(_ images: [RGBImage], columns: Int, rows: Int, columnOf: (Int) -> Int) throws -> String {
+        var text = String(repeating: "\n", count: rows) + "\u{1B}[\(rows)A"
+        for (i, image) in images.enumerated() {
+            text += "\u{1B}7\u{1B}[\(columnOf(i) + 1)G" + (try pixelProtocol.escape(image, columns: columns, rows: rows)) + "\u{1B}8"
+        }
+        return text + "\u{1B}[\(rows)B\r"
+    }
+}
