@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's pictures, from the real binary: the explorer on a sample photo under tmux in
 # 24-bit colour (the side view, the heads grid, a patch query), each screen captured with
-# `tmux capture-pane -e` and drawn by Tools/ansi_to_png.py (Pillow) into docs/images/.
+# `tmux capture-pane -e` and drawn by Tools/ansi_to_png.py (Pillow) into docs/images/; and
+# `render` in each cell and pixel mode (the pixel ones composed by Tools/pixels_to_png.py).
 #
 #   Tools/screenshots.sh            after a release build (Tools/build-release.sh)
 set -euo pipefail
@@ -31,3 +32,15 @@ mkdir -p docs/images
 shot explorer
 shot heads-grid g
 shot patch-query p Left Left Up Up
+still() {   # still NAME RENDER-OPTIONS...
+    local name="$1"; shift
+    env LANG=C.UTF-8 "$binary" render Samples/images/owl.jpg --color truecolor --width 100 "$@" > "$cache/$name.txt"
+    case "$*" in
+        *"--pixels kitty"*|*"--pixels sixel"*) "$python" Tools/pixels_to_png.py "$cache/$name.txt" "docs/images/$name.png" ;;
+        *) "$python" Tools/ansi_to_png.py "$cache/$name.txt" "docs/images/$name.png" ;;
+    esac
+}
+still cells-half --symbols half --pixels off
+still cells-sextant --symbols sextant --pixels off
+still pixels-kitty --pixels kitty
+still pixels-sixel --pixels sixel
