@@ -16,6 +16,8 @@ public struct BrowseConfiguration: Sendable {
     public let exitAfterFirstFrame: Bool
     /// `--color` when given: it wins over what the terminal announces.
     public let colorFlag: ColorMode?
+    /// The graphics protocol the panels are drawn in, or nil for cells (`--pixels`).
+    public let pixelProtocol: PixelProtocol?
     public let makeState: @Sendable (_ columns: Int, _ rows: Int, _ terminfoColors: Int?) -> ExplorerState
 }
 
@@ -84,7 +86,7 @@ public struct BrowseCommand: ParsableCommand {
             paths: images, problems: expansion.problems,
             loader: ImageLoader(model: loaded, labels: loaded.classNames(imagenet: ImageNetLabels.bundled())),
             model: facts, exportDirectory: out, version: SimpoolExplorer.version,
-            exitAfterFirstFrame: exitAfterFirstFrame, colorFlag: options.color,
+            exitAfterFirstFrame: exitAfterFirstFrame, colorFlag: options.color, pixelProtocol: options.pixelProtocol(),
             makeState: { columns, rows, terminfoColors in
                 let mode = options.colorMode(terminfoColors: terminfoColors)
                 var state = ExplorerState(paths: images, model: facts, columns: columns, rows: rows,

@@ -30,30 +30,6 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Width in columns (default: $COLUMNS, else 80).")
     var width: Int?
 
-    @Option(help: "auto, kitty, sixel, iterm or off: draw the panels as real pixels in that terminal graphics protocol (auto: when standard output is a terminal that says it speaks one; grids keep cells).")
-    var pixels: PixelChoice = .auto
-
-    enum PixelChoice: String, ExpressibleByArgument { case auto, kitty, sixel, iterm, off }
-
-    /// The protocol chosen, with the terminal's cell size in pixels where it reports one.
-    func pixelStill() -> PixelStill? {
-        let chosen: PixelProtocol?
-        switch pixels {
-        case .off: chosen = nil
-        case .auto: chosen = isatty(STDOUT_FILENO) != 0 ? PixelProtocol.detect(environment: ProcessInfo.processInfo.environment) : nil
-        case .kitty: chosen = .kitty
-        case .sixel: chosen = .sixel
-        case .iterm: chosen = .iterm
-        }
-        guard let chosen else { return nil }
-        var size = winsize()
-        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0, size.ws_xpixel > 0, size.ws_ypixel > 0 {
-            return PixelStill(pixelProtocol: chosen, cellWidth: Int(size.ws_xpixel) / Int(size.ws_col),
-                              cellHeight: Int(size.ws_ypixel) / Int(size.ws_row))
-        }
-        return PixelStill(pixelProtocol: chosen)
-    }
-
     func validate() throws {
         if let width, width < 12 { throw ValidationError("--width must be at least 12") }
         if let query, ExportCommand.parseQuery(query) == nil { throw ValidationError("--query must be ROW,COL (0-based patch row and column)") }
@@ -98,7 +74,7 @@ struct RenderCommand: ParsableCommand {
         }
         let text: String
         do {
-            text = try StillRenderer.render(state, pixels: pixelStill())
+            text = try StillRenderer.render(state, pixels: options.pixelStill())
         } catch let error as StillRenderer.Failure {
             StandardError.write("\(image): \(error.message)")
             throw ExitCode(ExitStatus.inputFailed)

@@ -41,6 +41,30 @@ struct ViewOptions: ParsableArguments {
         symbolsFlag ?? SymbolSet.automatic(mode: mode, environment: ProcessInfo.processInfo.environment)
     }
 
+    @Option(help: "auto, kitty, sixel, iterm or off: draw the panels as real pixels in that terminal graphics protocol (auto: when standard output is a terminal that says it speaks one; grids and the help keep cells).")
+    var pixels: PixelChoice = .auto
+
+    enum PixelChoice: String, ExpressibleByArgument { case auto, kitty, sixel, iterm, off }
+
+    /// The protocol chosen, with the terminal's cell size in pixels where it reports one.
+    func pixelStill() -> PixelStill? {
+        guard let chosen = pixelProtocol() else { return nil }
+        return PixelStill.sized(chosen)
+    }
+
+    func pixelProtocol() -> PixelProtocol? {
+        let chosen: PixelProtocol?
+        switch pixels {
+        case .off: chosen = nil
+        case .auto: chosen = isatty(STDOUT_FILENO) != 0 ? PixelProtocol.detect(environment: ProcessInfo.processInfo.environment) : nil
+        case .kitty: chosen = .kitty
+        case .sixel: chosen = .sixel
+        case .iterm: chosen = .iterm
+        }
+        return chosen
+    }
+
+
     @Option(help: "viridis, inferno, magma, turbo or gray.")
     var colormap: Colormap = .viridis
 
@@ -114,3 +138,16 @@ extension ColorMode: ExpressibleByArgument {}
 extension SymbolSet: ExpressibleByArgument {}
 extension Colormap: ExpressibleByArgument {}
 extension ExplorerState.View: ExpressibleByArgument {}
+
+extension PixelStill {
+    /// At the cell size in pixels the terminal on standard output reports (`TIOCGWINSZ`),
+    /// else at 10 × 20.
+    public static func sized(_ pixelProtocol: PixelProtocol) -> PixelStill {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0, size.ws_xpixel > 0, size.ws_ypixel > 0 {
+            return PixelStill(pixelProtocol: pixelProtocol, cellWidth: Int(size.ws_xpixel) / Int(size.ws_col),
+                              cellHeight: Int(size.ws_ypixel) / Int(size.ws_row))
+        }
+        return PixelStill(pixelProtocol: pixelProtocol)
+    }
+}

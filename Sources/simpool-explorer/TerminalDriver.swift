@@ -25,6 +25,7 @@ enum TerminalDriver {
             // Leave at once: a forward pass may still be running on the worker, and the
             // orderly exit path would wait for (or deadlock with) BLAS's threads. Nothing is
             // left unwritten: the explorer keeps no files open.
+            screen.removePictures(configuration.pixelProtocol)
             screen.close()
             fflush(nil)
             PeakMemoryReport.write()
@@ -49,6 +50,9 @@ enum TerminalDriver {
                 if frame != lastFrame {
                     screen.draw(frame, mode: state.colorMode)
                     lastFrame = frame
+                    if let pixelProtocol = configuration.pixelProtocol {
+                        screen.show(PixelFrame.pictures(state, still: PixelStill.sized(pixelProtocol)), in: pixelProtocol)
+                    }
                 }
                 dirty = false
                 if configuration.exitAfterFirstFrame && state.current?.result != nil { break }
@@ -101,6 +105,8 @@ final class Screen {
     let hasDirectColor: Bool
     private var pairs: [Int64: Int32] = [:]
     private var closed = false
+    /// Whether pictures are on screen (see PixelOverlay.swift).
+    var hadPictures = false
 
     /// `terminal`: a terminfo name to use instead of `$TERM` (a direct-colour variant).
     init(terminal: String?) {

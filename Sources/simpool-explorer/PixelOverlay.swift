@@ -1,0 +1,44 @@
+import CNcurses
+import Explorer
+import Foundation
+import TerminalCanvas
+
+/// Real pixels over the ncurses frame, written after its refresh so that ncurses' own
+/// output cannot interleave with an image's escape stream.
+///
+/// No stale picture may remain: kitty's are deleted before each new set (they float above
+/// the text), while sixel and iTerm2 pictures replace the cells under them, so when the
+/// previous frame had pictures ncurses repaints the whole screen first (a grid, the help
+/// or a message then shows cleanly), and the new pictures are drawn over that. The cursor
+/// is saved and restored around the pictures so that ncurses' idea of it stays true.
+extension Screen {
+    func show(_ pictures: [PixelFrame.Picture], in pixelProtocol: PixelProtocol) {
+        var text = ""
+        if pixelProtocol == .kitty {
+            if hadPictures || !pictures.isEmpty { text += KittyImage.deleteAll }
+        } else if hadPictures {
+            redrawwin(spx_stdscr())
+            refresh()
+        }
+        hadPictures = !pictures.isEmpty
+        if !pictures.isEmpty {
+            text += "\u{1B}7"
+            for picture in pictures {
+                guard let escape = try? pixelProtocol.escape(picture.image, columns: picture.box.width, rows: picture.box.height)
+                else { continue }
+                text += "\u{1B}[\(picture.box.top + 1);\(picture.box.left + 1)H" + escape
+            }
+            text += "\u{1B}8"
+        }
+        guard !text.isEmpty else { return }
+        fflush(nil)
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    /// Kitty's pictures outlive the alternate screen in some terminals: removed on exit.
+    func removePictures(_ pixelProtocol: PixelProtocol?) {
+        guard pixelProtocol == .kitty, hadPictures else { return }
+        FileHandle.standardOutput.write(Data(KittyImage.deleteAll.utf8))
+        hadPictures = false
+    }
+}

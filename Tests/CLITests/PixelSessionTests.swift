@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The explorer with `--pixels` in a real terminal: tmux shows its cells, and `script`
+/// between them records every byte the explorer writes to its pty, pictures included
+/// (tmux 3.3 drops sixel itself, so its screen cannot show them).
+struct PixelSessionTests {
+    typealias Session = TerminalSessionTests.Session
+
+    /// The explorer on the samples under `script`, driven by `keys`; returns its output bytes.
+    func record(_ pixels: String, keys: [(String, String, (String) -> Bool)]) throws -> String {
+        let session = Session()
+        defer { session.stop() }
+        let typescript = try Fixtures.temporaryDirectory().appendingPathComponent("typescript").path
+        let binary = CommandRunner.executable.path
+        let inner = "env -u NO_COLOR -u COLORTERM TERM=xterm-256color LANG=C.UTF-8 \(binary) --pixels \(pixels)"
+        try session.start("script -q -f -e -c '\(inner)' \(typescript); echo EXIT=$?; sleep 120")
+        _ = try session.waitFor("the first image's map") { $0.contains("[1/14]") && $0.contains("fwd ") }
+        for (key, what, done) in keys {
+            try session.keys(key)
+            _ = try session.waitFor(what, done)
+        }
+        try session.keys("q")
+        let end = try session.waitFor("the explorer to quit") { $0.contains("EXIT=") }
+        #expect(end.contains("EXIT=0"), "\(end)")
+        return String(decoding: try Data(contentsOf: URL(fileURLWithPath: typescript)), as: UTF8.self)
+    }
+
+    @Test(.enabled(if: TerminalSessionTests.tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
+    func sixelPicturesAreWrittenAndRedrawnAndTheExplorerQuitsCleanly() throws {
+        let bytes = try record("sixel", keys: [
+            ("?", "the help", { $0.contains("simpool-explorer keys") }),
+            ("x", "the help to close", { !$0.contains("simpool-explorer keys") }),
+        ])
+        let pictures = bytes.components(separatedBy: "\u{1B}P0;1;0q").count - 1
+        // Three panels on the first frame, none under the help, three again after it.
+        #expect(pictures >= 6 && pictures % 3 == 0, "\(pictures) sixel pictures")
+        // Every picture is complete, between a saved and a restored cursor.
+        #expect(bytes.components(separatedBy: "\u{1B}7\u{1B}[").count - 1 >= 2)
+        #expect(!bytes.contains("\u{1B}_G"))
+    }
+
+    @Test(.enabled(if: TerminalSessionTests.tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
+    func kittyPicturesAreDeletedBeforeEachNewSetAndAtExit() throws {
+        let bytes = try record("kitty", keys: [("Right", "the next image", { $0.contains("[2/14]") && $0.contains("fwd ") })])
+        let shows = bytes.components(separatedBy: "a=T,f=100").count - 1
+        let deletes = bytes.components(separatedBy: "\u{1B}_Ga=d,d=A,q=2\u{1B}\\").count - 1
+        #expect(shows >= 6, "\(shows) pictures")
+        #expect(deletes >= 2, "\(deletes) deletions")
+        // The last picture escape is followed by a deletion: none is left on exit.
+        let lastShow = try #require(bytes.range(of: "a=T,f=100", options: .backwards))
+        #expect(bytes[lastShow.upperBound...].contains("\u{1B}_Ga=d,d=A,q=2\u{1B}\\"))
+    }
+
+    @Test(.enabled(if: TerminalSessionTests.tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
+    func pixelsOffWritesNoPictures() throws {
+        let bytes = try record("off", keys: [])
+        #expect(!bytes.contains("\u{1B}P0;1;0q") && !bytes.contains("\u{1B}_G") && !bytes.contains("\u{1B}]1337"))
+        #expect(bytes.contains("fwd "))
+    }
+}
