@@ -56,7 +56,10 @@ struct ViewOptions: ParsableArguments {
         let chosen: PixelProtocol?
         switch pixels {
         case .off: chosen = nil
-        case .auto: chosen = isatty(STDOUT_FILENO) != 0 ? PixelProtocol.detect(environment: ProcessInfo.processInfo.environment) : nil
+        case .auto:
+            // What the terminal's environment says for certain, else what it answers.
+            chosen = isatty(STDOUT_FILENO) == 0 ? nil
+                : PixelProtocol.detect(environment: ProcessInfo.processInfo.environment) ?? TerminalProbe.ask()
         case .kitty: chosen = .kitty
         case .sixel: chosen = .sixel
         case .iterm: chosen = .iterm

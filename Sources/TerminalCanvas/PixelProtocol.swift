@@ -7,8 +7,9 @@ public enum PixelProtocol: String, CaseIterable, Sendable {
     /// Only what a terminal itself sets is trusted: kitty's `KITTY_WINDOW_ID` and its
     /// terminfo name, Ghostty's and WezTerm's `TERM_PROGRAM` (both speak kitty's protocol),
     /// iTerm2's, and the sixel terminals whose `TERM` says so (foot, mlterm, contour).
-    /// Inside tmux or screen none of these reach the outer terminal unchanged (kitty needs
-    /// `allow-passthrough`, sixel a tmux built with it), so the answer there is cells.
+    /// Inside tmux or screen the variables are inherited from the outer terminal while its
+    /// protocol may not pass (kitty needs `allow-passthrough`, sixel a tmux built with it),
+    /// so the environment decides nothing there: asking the terminal does (`TerminalReplies`).
     public static func detect(environment: [String: String]) -> PixelProtocol? {
         let term = environment["TERM"] ?? ""
         if environment["TMUX"] != nil || term.hasPrefix("screen") || term.hasPrefix("tmux") { return nil }

@@ -59,4 +59,21 @@ struct PixelSessionTests {
         #expect(!bytes.contains("\u{1B}P0;1;0q") && !bytes.contains("\u{1B}_G") && !bytes.contains("\u{1B}]1337"))
         #expect(bytes.contains("fwd "))
     }
+
+    /// `render --pixels auto` on a terminal whose environment says nothing asks it (tmux
+    /// 3.3 answers DA1 without sixel): cells are printed, and the reply is consumed, so
+    /// nothing is left for the shell to read afterwards.
+    @Test(.enabled(if: TerminalSessionTests.tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
+    func autoAsksTheTerminalAndLeavesNoStrayInput() throws {
+        let session = Session()
+        defer { session.stop() }
+        let binary = CommandRunner.executable.path
+        let owl = Fixtures.samplePath("images/owl.jpg")
+        try session.start("env -u COLORTERM TERM=xterm-256color LANG=C.UTF-8 \(binary) render \(owl) --width 60 --color 256 --pixels auto;"
+                          + " read -t 1 -n 64 stray; echo \"STRAY=[$stray]\"; sleep 120")
+        let screen = try session.waitFor("render to finish") { $0.contains("STRAY=") }
+        #expect(screen.contains("STRAY=[]"), "\(screen)")
+        #expect(screen.contains("owl.jpg | dinov2-vits14"))
+        #expect(!screen.contains("1;2c") && !screen.contains("_G"))
+    }
 }

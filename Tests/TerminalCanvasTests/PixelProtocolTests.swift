@@ -85,4 +85,17 @@ struct PixelProtocolTests {
         #expect(PixelProtocol.detect(environment: ["TERM": "tmux-256color", "KITTY_WINDOW_ID": "1", "TMUX": "/tmp/x"]) == nil)
         #expect(PixelProtocol.detect(environment: [:]) == nil)
     }
+
+    /// Replies to the probe (a kitty query, then DA1) as terminals send them.
+    @Test func probeRepliesAreRead() {
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        #expect(TerminalReplies.pixelProtocol(bytes("\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[?62;22;c")) == .kitty)
+        #expect(TerminalReplies.pixelProtocol(bytes("\u{1B}[?62;4;9;22c")) == .sixel)       // xterm -ti vt340, foot
+        #expect(TerminalReplies.pixelProtocol(bytes("\u{1B}[?1;2c")) == nil)                // tmux 3.3, plain xterm
+        #expect(TerminalReplies.pixelProtocol(bytes("\u{1B}[?64;1;2;4;6;9;15;18;21;22c")) == .sixel)
+        // Incomplete: no protocol, and not complete.
+        #expect(!TerminalReplies.isComplete(bytes("\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[?62;4")))
+        #expect(TerminalReplies.pixelProtocol(bytes("\u{1B}_Gi=31;OK\u{1B}\\")) == nil)
+        #expect(TerminalReplies.pixelProtocol(bytes("\u{1B}_Gi=31;ENOTSUPPORTED\u{1B}\\\u{1B}[?62c")) == nil)
+    }
 }

@@ -1,0 +1,39 @@
+import Foundation
+import TerminalCanvas
+
+/// Asks the terminal which graphics protocol it speaks (`TerminalReplies.probe`), on the
+/// controlling terminal only, within 250 ms. The terminal is put in raw mode without echo
+/// for the exchange and restored; every reply byte up to the end of the DA1 answer is
+/// read, and on a timeout what arrived is discarded, so no stray bytes reach the input.
+enum TerminalProbe {
+    static let budgetMilliseconds = 250
+
+    static func ask() -> PixelProtocol? {
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return nil }
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var saved = termios()
+        guard tcgetattr(fd, &saved) == 0 else { return nil }
+        var raw = saved
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+        defer { tcsetattr(fd, TCSANOW, &saved) }
+        guard tcsetattr(fd, TCSANOW, &raw) == 0 else { return nil }
+        let probe = Array(TerminalReplies.probe.utf8)
+        guard write(fd, probe, probe.count) == probe.count else { return nil }
+        var reply: [UInt8] = []
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(budgetMilliseconds) * 1_000_000
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while !TerminalReplies.isComplete(reply) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { break }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32((deadline - now) / 1_000_000) + 1) > 0 else { break }
+            let count = read(fd, &buffer, buffer.count)
+            guard count > 0 else { break }
+            reply += buffer[0..<count]
+        }
+        if !TerminalReplies.isComplete(reply) { tcflush(fd, TCIFLUSH) }
+        return TerminalReplies.pixelProtocol(reply)
+    }
+}
