@@ -96,6 +96,11 @@ struct BenchCommand: ParsableCommand {
                                                      inputWidth: input.width, inputHeight: input.height,
                                                      forwardMilliseconds: 0, topLabel: nil))
         let frameMs = median(repeats: repeats) { _ = FrameComposer.frame(state) }
+        // The same frame in sextants (the default in 24-bit colour on a UTF-8 locale), whose
+        // cells each fit a glyph and two colours.
+        var sextantState = state
+        sextantState.symbols = .sextant
+        let sextantFrameMs = median(repeats: repeats) { _ = FrameComposer.frame(sextantState) }
 
         // The grids at 200×60 on the trace the explorer keeps (compacted): every head, every
         // layer and every method of the default method list, and the heads grid of a patch
@@ -125,7 +130,7 @@ struct BenchCommand: ParsableCommand {
                 "resolution": resolution, "input": [input.width, input.height],
                 "load_ms": loadMs, "preprocess_ms": preprocessMs, "forward_ms": forward,
                 "pool_ms": pool["1"]!, "pool_ms_by_threads": pool.filter { threads.contains(Int($0.key)!) },
-                "pool_layer": layerShape, "frame_ms": frameMs, "grid_frame_ms": gridMs, "cpu": CPUFeatures.description,
+                "pool_layer": layerShape, "frame_ms": frameMs, "sextant_frame_ms": sextantFrameMs, "grid_frame_ms": gridMs, "cpu": CPUFeatures.description,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -145,6 +150,7 @@ struct BenchCommand: ParsableCommand {
                 print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(times.joined(separator: " / "))")
             }
             print("frame:        \(format(frameMs)) ms for a 200×60 side-by-side frame")
+            print("frame:        \(format(sextantFrameMs)) ms for the same frame in sextants")
             for name in gridMs.keys.sorted() {
                 print("grid frame:   \(format(gridMs[name]!)) ms for a 200×60 grid of \(name)")
             }

@@ -49,18 +49,50 @@ public enum BlockSymbols {
     public static func fit(_ pixels: [RGB]) -> (mask: Int, foreground: RGB, background: RGB, error: Double) {
         let n = pixels.count
         precondition(n >= 1 && n <= 8)
-        var best = (mask: 0, foreground: RGB(0, 0, 0), background: RGB(0, 0, 0), error: Double.infinity)
-        // Masks with the last pixel in the background; their complements are the same fit.
-        for mask in 0..<(1 << (n - 1)) {
-            let foreground = mean(pixels, mask: mask, selected: true)
-            let background = mean(pixels, mask: mask, selected: false)
-            var error = 0.0
-            for i in 0..<n {
-                error += squaredDistance(pixels[i], mask & (1 << i) != 0 ? foreground : background)
-            }
-            if error < best.error { best = (mask, foreground, background, error) }
+        // First the error with exact (unrounded) means, Σ‖p‖² − ‖Σ_F p‖²/|F| − ‖Σ_B p‖²/|B|,
+        // for every split, from integer sums. Rounding the two means moves each channel of
+        // each pixel's colour by at most ½, adding at most ¾·n to the error, so only splits
+        // within that of the best exact one can be best once rounded: those are evaluated
+        // with the rounded colours, the others never need to be.
+        var total = (0, 0, 0), squares = 0
+        for p in pixels {
+            let (r, g, b) = (Int(p.r), Int(p.g), Int(p.b))
+            total.0 += r; total.1 += g; total.2 += b
+            squares += r * r + g * g + b * b
         }
-        return best
+        let masks = 1 << (n - 1)      // the last pixel in the background: complements are the same fit
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: masks) { exact in
+            var bestExact = Double.infinity
+            for mask in 0..<masks {
+                var sum = (0, 0, 0), count = 0
+                var bits = mask, i = 0
+                while bits != 0 {
+                    if bits & 1 != 0 {
+                        sum.0 += Int(pixels[i].r); sum.1 += Int(pixels[i].g); sum.2 += Int(pixels[i].b)
+                        count += 1
+                    }
+                    bits >>= 1
+                    i += 1
+                }
+                let rest = (total.0 - sum.0, total.1 - sum.1, total.2 - sum.2)
+                var error = Double(squares) - Double(rest.0 * rest.0 + rest.1 * rest.1 + rest.2 * rest.2) / Double(n - count)
+                if count > 0 { error -= Double(sum.0 * sum.0 + sum.1 * sum.1 + sum.2 * sum.2) / Double(count) }
+                exact[mask] = error
+                bestExact = min(bestExact, error)
+            }
+            let bound = bestExact + 0.75 * Double(n) + 1e-6
+            var best = (mask: 0, foreground: RGB(0, 0, 0), background: RGB(0, 0, 0), error: Double.infinity)
+            for mask in 0..<masks where exact[mask] <= bound {
+                let foreground = mean(pixels, mask: mask, selected: true)
+                let background = mean(pixels, mask: mask, selected: false)
+                var error = 0.0
+                for i in 0..<n {
+                    error += squaredDistance(pixels[i], mask & (1 << i) != 0 ? foreground : background)
+                }
+                if error < best.error { best = (mask, foreground, background, error) }
+            }
+            return best
+        }
     }
 
     static func mean(_ pixels: [RGB], mask: Int, selected: Bool) -> RGB {
