@@ -19,22 +19,42 @@ public struct PixelStill: Sendable {
     /// The panels of a view at `columns × rows` cells each, as pixels.
     func panels(view: ExplorerState.View, image: PixelImage, map: MapComputation, values: [Float], columns: Int, rows: Int,
                 colormap: Colormap, opacity: Float, query: (row: Int, column: Int)?) -> [RGBImage] {
-        let (width, height) = (columns * cellWidth, rows * cellHeight)
-        let photo = Resampler.resize(image.rgb(), width: width, height: height, filter: .bilinear).rgbPixels
-        let field = MapProcessing.nearest(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, height: height, width: width)
-        func finish(_ pixels: [RGB]) -> RGBImage {
-            var pixels = pixels
-            if let query { Self.outline(&pixels, width: width, height: height, patch: query, grid: (map.gridHeight, map.gridWidth)) }
-            return RGBImage(width: width, height: height, pixels: pixels)
+        let picture = { (content: Content) in
+            self.picture(content, image: image, map: map, values: values, columns: columns, rows: rows,
+                         colormap: colormap, opacity: opacity, query: query)
         }
-        let mapPanel = { finish(field.map { colormap.color($0) }) }
-        let overlayPanel = { finish(zip(photo, field).map { $0.blended(with: colormap.color($1), amount: opacity * $1) }) }
         switch view {
-        case .side: return [finish(photo), mapPanel(), overlayPanel()]
-        case .map: return [mapPanel()]
-        case .overlay: return [overlayPanel()]
-        case .image: return [finish(photo)]
+        case .side: return [picture(.photo), picture(.map), picture(.overlay)]
+        case .map: return [picture(.map)]
+        case .overlay: return [picture(.overlay)]
+        case .image: return [picture(.photo)]
         }
+    }
+
+    enum Content { case photo, map, overlay }
+
+    /// One picture over `columns × rows` cells: the photo, the map (nearest: one block per
+    /// patch) or the map blended over the photo; the query patch framed.
+    func picture(_ content: Content, image: PixelImage, map: MapComputation?, values: [Float], columns: Int, rows: Int,
+                 colormap: Colormap, opacity: Float, query: (row: Int, column: Int)?) -> RGBImage {
+        let (width, height) = (columns * cellWidth, rows * cellHeight)
+        var pixels: [RGB]
+        var field: [Float] = []
+        if let map, content != .photo {
+            field = MapProcessing.nearest(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, height: height, width: width)
+        }
+        switch content {
+        case .map: pixels = field.map { colormap.color($0) }
+        case .photo, .overlay:
+            pixels = Resampler.resize(image.rgb(), width: width, height: height, filter: .bilinear).rgbPixels
+            if content == .overlay, !field.isEmpty {
+                pixels = zip(pixels, field).map { $0.blended(with: colormap.color($1), amount: opacity * $1) }
+            }
+        }
+        if let query, let map {
+            Self.outline(&pixels, width: width, height: height, patch: query, grid: (map.gridHeight, map.gridWidth))
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     /// The query patch framed in black and white, where the cell still puts its cursor.

@@ -53,6 +53,16 @@ struct PixelSessionTests {
         #expect(bytes[lastShow.upperBound...].contains("\u{1B}_Ga=d,d=A,q=2\u{1B}\\"))
     }
 
+    /// The heads grid in pixels: the photo and one picture per tile (the mean and six heads).
+    @Test(.enabled(if: TerminalSessionTests.tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
+    func gridTilesArePictures() throws {
+        let bytes = try record("kitty", keys: [("g", "the heads grid", { $0.contains("mean of heads") && $0.contains("head 6") })])
+        let sets = bytes.components(separatedBy: "\u{1B}_Ga=d,d=A,q=2\u{1B}\\")
+        // The set drawn for the grid (the one before the deletion on exit) has a picture per tile.
+        let grid = sets[sets.count - 2]
+        #expect(grid.components(separatedBy: "a=T,f=100").count - 1 == 8, "\(grid.components(separatedBy: "a=T,f=100").count - 1) pictures")
+    }
+
     @Test(.enabled(if: TerminalSessionTests.tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
     func pixelsOffWritesNoPictures() throws {
         let bytes = try record("off", keys: [])
