@@ -52,21 +52,19 @@ struct ViewOptions: ParsableArguments {
         return PixelStill.sized(chosen)
     }
 
+    /// `--pixels` resolved: for auto, what the terminal's environment says for certain,
+    /// else what the terminal answers; nothing when standard output is not a terminal.
     func pixelProtocol() -> PixelProtocol? {
-        let chosen: PixelProtocol?
         switch pixels {
-        case .off: chosen = nil
+        case .off: return nil
         case .auto:
-            // What the terminal's environment says for certain, else what it answers.
-            chosen = isatty(STDOUT_FILENO) == 0 ? nil
-                : PixelProtocol.detect(environment: ProcessInfo.processInfo.environment) ?? TerminalProbe.ask()
-        case .kitty: chosen = .kitty
-        case .sixel: chosen = .sixel
-        case .iterm: chosen = .iterm
+            guard isatty(STDOUT_FILENO) != 0 else { return nil }
+            return PixelProtocol.detect(environment: ProcessInfo.processInfo.environment) ?? TerminalProbe.ask()
+        case .kitty: return .kitty
+        case .sixel: return .sixel
+        case .iterm: return .iterm
         }
-        return chosen
     }
-
 
     @Option(help: "viridis, inferno, magma, turbo or gray.")
     var colormap: Colormap = .viridis
