@@ -82,11 +82,14 @@ public struct BrowseCommand: ParsableCommand {
         let images = expansion.images
         let cycle = methods
         let out = self.out
+        // The terminal is asked what it can draw, and its cell size, before ncurses owns it.
+        let pixelProtocol = options.pixelProtocol()
+        if let pixelProtocol { _ = PixelStill.sized(pixelProtocol) }
         let configuration = BrowseConfiguration(
             paths: images, problems: expansion.problems,
             loader: ImageLoader(model: loaded, labels: loaded.classNames(imagenet: ImageNetLabels.bundled())),
             model: facts, exportDirectory: out, version: SimpoolExplorer.version,
-            exitAfterFirstFrame: exitAfterFirstFrame, colorFlag: options.color, pixelProtocol: options.pixelProtocol(),
+            exitAfterFirstFrame: exitAfterFirstFrame, colorFlag: options.color, pixelProtocol: pixelProtocol,
             makeState: { columns, rows, terminfoColors in
                 let mode = options.colorMode(terminfoColors: terminfoColors)
                 var state = ExplorerState(paths: images, model: facts, columns: columns, rows: rows,

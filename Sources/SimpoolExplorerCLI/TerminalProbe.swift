@@ -9,6 +9,17 @@ enum TerminalProbe {
     static let budgetMilliseconds = 250
 
     static func ask() -> PixelProtocol? {
+        exchange(TerminalReplies.probe).flatMap(TerminalReplies.pixelProtocol)
+    }
+
+    /// A cell's size in pixels, asked where `TIOCGWINSZ` does not say it.
+    static func cellSize() -> (width: Int, height: Int)? {
+        exchange(TerminalReplies.cellSizeProbe).flatMap(TerminalReplies.cellSize)
+    }
+
+    /// Writes `query` to the controlling terminal and returns what it answered up to the
+    /// end of its DA1 reply, or nil when it did not answer in time.
+    private static func exchange(_ query: String) -> [UInt8]? {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return nil }
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
         guard fd >= 0 else { return nil }
@@ -19,7 +30,7 @@ enum TerminalProbe {
         raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
         defer { tcsetattr(fd, TCSANOW, &saved) }
         guard tcsetattr(fd, TCSANOW, &raw) == 0 else { return nil }
-        let probe = Array(TerminalReplies.probe.utf8)
+        let probe = Array(query.utf8)
         guard write(fd, probe, probe.count) == probe.count else { return nil }
         var reply: [UInt8] = []
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(budgetMilliseconds) * 1_000_000
@@ -33,7 +44,10 @@ enum TerminalProbe {
             guard count > 0 else { break }
             reply += buffer[0..<count]
         }
-        if !TerminalReplies.isComplete(reply) { tcflush(fd, TCIFLUSH) }
-        return TerminalReplies.pixelProtocol(reply)
+        guard TerminalReplies.isComplete(reply) else {
+            tcflush(fd, TCIFLUSH)
+            return nil
+        }
+        return reply
     }
 }

@@ -142,13 +142,37 @@ extension ExplorerState.View: ExpressibleByArgument {}
 
 extension PixelStill {
     /// At the cell size in pixels the terminal on standard output reports (`TIOCGWINSZ`),
-    /// else at 10 × 20.
+    /// else answers (XTWINOPS 16, asked once and remembered), else at 10 × 20.
     public static func sized(_ pixelProtocol: PixelProtocol) -> PixelStill {
         var size = winsize()
         if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0, size.ws_xpixel > 0, size.ws_ypixel > 0 {
             return PixelStill(pixelProtocol: pixelProtocol, cellWidth: Int(size.ws_xpixel) / Int(size.ws_col),
                               cellHeight: Int(size.ws_ypixel) / Int(size.ws_row))
         }
+        if let cell = answeredCellSize.value {
+            return PixelStill(pixelProtocol: pixelProtocol, cellWidth: cell.width, cellHeight: cell.height)
+        }
         return PixelStill(pixelProtocol: pixelProtocol)
+    }
+
+    /// The terminal's answer, asked on first use only: the explorer sizes every frame, and
+    /// while ncurses owns the terminal its input must not be read behind its back.
+    static let answeredCellSize = AnsweredCellSize()
+}
+
+/// The cell size a terminal answered, asked once (before ncurses starts: see `BrowseCommand`).
+final class AnsweredCellSize: @unchecked Sendable {
+    private let lock = NSLock()
+    private var asked = false
+    private var cached: (width: Int, height: Int)?
+
+    var value: (width: Int, height: Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        if !asked {
+            asked = true
+            cached = TerminalProbe.cellSize()
+        }
+        return cached
     }
 }

@@ -6,6 +6,21 @@
 public enum TerminalReplies {
     public static let probe = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\\u{1B}[c"
 
+    /// The cell-size query (XTWINOPS 16: `ESC [ 6 ; height ; width t`), then DA1 as the end
+    /// marker, for terminals whose `TIOCGWINSZ` has no pixel size.
+    public static let cellSizeProbe = "\u{1B}[16t\u{1B}[c"
+
+    /// A cell's width and height in pixels from a reply to `cellSizeProbe`.
+    public static func cellSize(_ bytes: [UInt8]) -> (width: Int, height: Int)? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let start = text.range(of: "\u{1B}[6;") else { return nil }
+        let rest = text[start.upperBound...]
+        guard let end = rest.firstIndex(of: "t") else { return nil }
+        let numbers = rest[..<end].split(separator: ";").compactMap { Int($0) }
+        guard numbers.count == 2, numbers[0] > 0, numbers[1] > 0, numbers[0] < 1000, numbers[1] < 1000 else { return nil }
+        return (numbers[1], numbers[0])
+    }
+
     /// True once `bytes` hold a complete DA1 reply: the end of what the probe asks.
     public static func isComplete(_ bytes: [UInt8]) -> Bool { da1Attributes(bytes) != nil }
 

@@ -98,4 +98,13 @@ struct PixelProtocolTests {
         #expect(TerminalReplies.pixelProtocol(bytes("\u{1B}_Gi=31;OK\u{1B}\\")) == nil)
         #expect(TerminalReplies.pixelProtocol(bytes("\u{1B}_Gi=31;ENOTSUPPORTED\u{1B}\\\u{1B}[?62c")) == nil)
     }
+
+    @Test func cellSizeRepliesAreRead() {
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        let size = TerminalReplies.cellSize(bytes("\u{1B}[6;20;9t\u{1B}[?62;4c"))
+        #expect(size?.width == 9 && size?.height == 20)
+        #expect(TerminalReplies.cellSize(bytes("\u{1B}[?62;4c")) == nil)          // no answer to 16t
+        #expect(TerminalReplies.cellSize(bytes("\u{1B}[6;0;0t\u{1B}[?1;2c")) == nil)
+        #expect(TerminalReplies.isComplete(bytes("\u{1B}[6;20;9t\u{1B}[?62;4c")))
+    }
 }
