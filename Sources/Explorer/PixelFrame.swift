@@ -35,19 +35,19 @@ public enum PixelFrame {
             guard box.width > 0, box.height > 0 else { continue }
             switch tile.content {
             case .image:
-                pictures.append(Picture(box: box, image: still.picture(.photo, image: image, map: nil, values: [], columns: box.width,
-                                                                      rows: box.height, colormap: state.colormap,
-                                                                      opacity: state.opacity, query: nil)))
+                pictures.append(Picture(box: box, image: still.tile(image: image, map: nil, values: [], overlay: false,
+                                                                   columns: box.width, rows: box.height, colormap: state.colormap,
+                                                                   opacity: state.opacity, query: nil)))
             case .map(let index):
                 let settings = state.tileSettings(index)
                 guard case .success(let map) = MapComputation.compute(trace: result.trace, state: state, layer: settings.layer,
                                                                       head: settings.head, methodIndex: settings.methodIndex)
                 else { continue }
                 let values = map.displayValues(threshold: state.thresholdOn ? state.mass : nil)
-                pictures.append(Picture(box: box, image: still.picture(state.view == .overlay ? .overlay : .map, image: image,
-                                                                      map: map, values: values, columns: box.width,
-                                                                      rows: box.height, colormap: state.colormap,
-                                                                      opacity: state.opacity, query: query)))
+                pictures.append(Picture(box: box, image: still.tile(image: image, map: map, values: values,
+                                                                   overlay: state.view == .overlay, columns: box.width,
+                                                                   rows: box.height, colormap: state.colormap,
+                                                                   opacity: state.opacity, query: query)))
             }
         }
         return pictures

@@ -16,44 +16,54 @@ public struct PixelStill: Sendable {
         self.cellHeight = max(1, cellHeight)
     }
 
-    /// The panels of a view at `columns × rows` cells each, as pixels.
+    /// The panels of a view at `columns × rows` cells each, as pixels. The photo and the
+    /// upsampled map are made once each and shared by the panels that show them.
     func panels(view: ExplorerState.View, image: PixelImage, map: MapComputation, values: [Float], columns: Int, rows: Int,
                 colormap: Colormap, opacity: Float, query: (row: Int, column: Int)?) -> [RGBImage] {
-        let picture = { (content: Content) in
-            self.picture(content, image: image, map: map, values: values, columns: columns, rows: rows,
-                         colormap: colormap, opacity: opacity, query: query)
+        let (width, height) = (columns * cellWidth, rows * cellHeight)
+        let photo = view == .map ? [] : Self.photo(image, width: width, height: height)
+        let field = view == .image ? [] : Self.field(values, map: map, width: width, height: height)
+        func finish(_ pixels: [RGB]) -> RGBImage {
+            Self.framed(pixels, width: width, height: height, query: query, grid: (map.gridHeight, map.gridWidth))
         }
         switch view {
-        case .side: return [picture(.photo), picture(.map), picture(.overlay)]
-        case .map: return [picture(.map)]
-        case .overlay: return [picture(.overlay)]
-        case .image: return [picture(.photo)]
+        case .side: return [finish(photo), finish(Self.colored(field, colormap)), finish(Self.blended(photo, field, colormap, opacity))]
+        case .map: return [finish(Self.colored(field, colormap))]
+        case .overlay: return [finish(Self.blended(photo, field, colormap, opacity))]
+        case .image: return [finish(photo)]
         }
     }
 
-    enum Content { case photo, map, overlay }
-
-    /// One picture over `columns × rows` cells: the photo, the map (nearest: one block per
-    /// patch) or the map blended over the photo; the query patch framed.
-    func picture(_ content: Content, image: PixelImage, map: MapComputation?, values: [Float], columns: Int, rows: Int,
-                 colormap: Colormap, opacity: Float, query: (row: Int, column: Int)?) -> RGBImage {
+    /// A grid tile over `columns × rows` cells: the photo alone (no map), or a map or its
+    /// overlay with the query patch framed.
+    func tile(image: PixelImage, map: MapComputation?, values: [Float], overlay: Bool, columns: Int, rows: Int,
+              colormap: Colormap, opacity: Float, query: (row: Int, column: Int)?) -> RGBImage {
         let (width, height) = (columns * cellWidth, rows * cellHeight)
-        var pixels: [RGB]
-        var field: [Float] = []
-        if let map, content != .photo {
-            field = MapProcessing.nearest(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, height: height, width: width)
-        }
-        switch content {
-        case .map: pixels = field.map { colormap.color($0) }
-        case .photo, .overlay:
-            pixels = Resampler.resize(image.rgb(), width: width, height: height, filter: .bilinear).rgbPixels
-            if content == .overlay, !field.isEmpty {
-                pixels = zip(pixels, field).map { $0.blended(with: colormap.color($1), amount: opacity * $1) }
-            }
-        }
-        if let query, let map {
-            Self.outline(&pixels, width: width, height: height, patch: query, grid: (map.gridHeight, map.gridWidth))
-        }
+        guard let map else { return RGBImage(width: width, height: height, pixels: Self.photo(image, width: width, height: height)) }
+        let field = Self.field(values, map: map, width: width, height: height)
+        let pixels = overlay ? Self.blended(Self.photo(image, width: width, height: height), field, colormap, opacity)
+            : Self.colored(field, colormap)
+        return Self.framed(pixels, width: width, height: height, query: query, grid: (map.gridHeight, map.gridWidth))
+    }
+
+    static func photo(_ image: PixelImage, width: Int, height: Int) -> [RGB] {
+        Resampler.resize(image.rgb(), width: width, height: height, filter: .bilinear).rgbPixels
+    }
+
+    /// The map on the picture's pixels, nearest: one block per patch.
+    static func field(_ values: [Float], map: MapComputation, width: Int, height: Int) -> [Float] {
+        MapProcessing.nearest(values, gridHeight: map.gridHeight, gridWidth: map.gridWidth, height: height, width: width)
+    }
+
+    static func colored(_ field: [Float], _ colormap: Colormap) -> [RGB] { field.map { colormap.color($0) } }
+
+    static func blended(_ photo: [RGB], _ field: [Float], _ colormap: Colormap, _ opacity: Float) -> [RGB] {
+        zip(photo, field).map { $0.blended(with: colormap.color($1), amount: opacity * $1) }
+    }
+
+    static func framed(_ pixels: [RGB], width: Int, height: Int, query: (row: Int, column: Int)?, grid: (Int, Int)) -> RGBImage {
+        var pixels = pixels
+        if let query { outline(&pixels, width: width, height: height, patch: query, grid: grid) }
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 

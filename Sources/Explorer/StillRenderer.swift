@@ -25,8 +25,6 @@ public enum StillRenderer {
         let panelWidth = (state.columns - (count - 1)) / count
         let box = painter.fit(imageWidth: image.width, imageHeight: image.height, columns: panelWidth, rows: 10_000)
         let values = map.displayValues(threshold: state.thresholdOn ? state.mass : nil)
-        let panels = painter.panels(view: state.view, image: image, map: map, values: values, columns: panelWidth,
-                                    rows: box.rows, colormap: state.colormap, opacity: state.opacity).map(\.grid)
         var caption = "\(entry.name) | \(state.model.name) | \(map.methodText) | layer \(min(state.layer, result.trace.layers.count - 1) + 1)/\(state.model.layerCount)"
         if state.model.heads != nil { caption += " | head \(state.head)" }
         if state.thresholdOn { caption += " | mass \(state.mass)" }
@@ -47,6 +45,8 @@ public enum StillRenderer {
                 throw Failure(message: "cannot encode the picture: \(error)")
             }
         }
+        let panels = painter.panels(view: state.view, image: image, map: map, values: values, columns: panelWidth,
+                                    rows: box.rows, colormap: state.colormap, opacity: state.opacity).map(\.grid)
         var grid = CellGrid(width: count * panelWidth + (count - 1), height: box.rows + 2)
         for (i, panel) in panels.enumerated() {
             grid.place(panel, row: 0, column: i * (panelWidth + 1))
