@@ -67,7 +67,8 @@ public struct PixelStill: Sendable {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    /// The query patch framed in black and white, where the cell still puts its cursor.
+    /// The query patch framed where the cell still puts its cursor: a white ring one pixel
+    /// round the patch, a black one outside it, so it shows on any map or photo.
     static func outline(_ pixels: inout [RGB], width: Int, height: Int, patch: (row: Int, column: Int), grid: (Int, Int)) {
         let x0 = patch.column * width / grid.1, x1 = max(x0, (patch.column + 1) * width / grid.1 - 1)
         let y0 = patch.row * height / grid.0, y1 = max(y0, (patch.row + 1) * height / grid.0 - 1)
@@ -75,9 +76,8 @@ public struct PixelStill: Sendable {
             for x in max(0, x0 - 2)...min(width - 1, x1 + 2) {
                 let inner = x >= x0 && x <= x1 && y >= y0 && y <= y1
                 guard !inner else { continue }
-                let ring = min(abs(x - (x < x0 ? x0 : x1)), abs(y - (y < y0 ? y0 : y1)))
-                pixels[y * width + x] = ring == 1 || (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1)
-                    ? RGB(255, 255, 255) : RGB(0, 0, 0)
+                let near = x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1
+                pixels[y * width + x] = near ? RGB(255, 255, 255) : RGB(0, 0, 0)
             }
         }
     }
