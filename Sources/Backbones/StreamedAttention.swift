@@ -45,12 +45,9 @@ extension VisionTransformer {
                         for item in items {
                             let head = item / chunks, first = (item % chunks) * rows
                             let count = min(rows, tokens - first)
-                            Self.probabilities(qkv: base, head: head, tokens: tokens, width: d, headWidth: headWidth,
-                                               scale: scale, queries: first..<(first + count), into: scratch)
+                            Self.attend(qkv: base, head: head, tokens: tokens, width: d, headWidth: headWidth, scale: scale,
+                                        queries: first..<(first + count), scores: scratch, output: outputBase)
                             if first == 0 { (classBase + head * tokens).update(from: scratch, count: tokens) }
-                            GEMM.multiply(m: count, n: headWidth, k: tokens,
-                                          a: scratch, b: base + 2 * d + head * headWidth, ldb: 3 * d,
-                                          c: outputBase + first * d + head * headWidth, ldc: d, parallel: false)
                         }
                     }
                 }

@@ -284,13 +284,8 @@ public struct VisionTransformer: Backbone {
                     // (a 257×257×64 product is too small to split well).
                     ComputeThreads.parallelFor(heads) { range in
                         for head in range {
-                            let scores = scoresBase + head * tokens * tokens
-                            Self.probabilities(qkv: base, head: head, tokens: tokens, width: d, headWidth: headWidth,
-                                               scale: scale, into: scores)
-                            // out_h = P · v_h, written into this head's columns.
-                            GEMM.multiply(m: tokens, n: headWidth, k: tokens,
-                                          a: scores, b: base + 2 * d + head * headWidth, ldb: 3 * d,
-                                          c: outputBase + head * headWidth, ldc: d, parallel: false)
+                            Self.attend(qkv: base, head: head, tokens: tokens, width: d, headWidth: headWidth, scale: scale,
+                                        queries: 0..<tokens, scores: scoresBase + head * tokens * tokens, output: outputBase)
                         }
                     }
                 }
@@ -325,6 +320,17 @@ public struct VisionTransformer: Backbone {
     }
 
     /// Head `head`'s softmax(q_h · k_hᵀ / √d_h), read in place from the fused qkv rows.
+    /// Head `head`'s attention for the `queries` rows: their probabilities into `scores`,
+    /// then out_h = P · v_h for those rows into the head's columns of `output` (`[T, d]`).
+    static func attend(qkv base: UnsafePointer<Float>, head: Int, tokens: Int, width d: Int, headWidth: Int, scale: Float,
+                       queries: Range<Int>, scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        probabilities(qkv: base, head: head, tokens: tokens, width: d, headWidth: headWidth, scale: scale,
+                      queries: queries, into: scores)
+        GEMM.multiply(m: queries.count, n: headWidth, k: tokens,
+                      a: scores, b: base + 2 * d + head * headWidth, ldb: 3 * d,
+                      c: output + queries.lowerBound * d + head * headWidth, ldc: d, parallel: false)
+    }
+
     /// `queries`: the rows to compute (all by default), written from `scores` on.
     static func probabilities(qkv base: UnsafePointer<Float>, head: Int, tokens: Int, width d: Int, headWidth: Int,
                               scale: Float, queries: Range<Int>? = nil, into scores: UnsafeMutablePointer<Float>) {
