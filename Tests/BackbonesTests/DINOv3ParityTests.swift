@@ -25,14 +25,7 @@ struct DINOv3ParityTests {
             let input = try LayoutParityTests.input(try #require(metadata["input_" + tag]), mean: mean, std: std, folder: folder)
             let trace = model.forward(pixels: input.pixels, height: input.height, width: input.width)
             #expect(trace.final.prefixTokens == 5)
-            for (i, layer) in trace.layers.enumerated() {
-                let error = maximumDifference(try #require(layer.classRows).scalars, try reference.floats("\(tag).block\(i).cls"))
-                #expect(error <= 1e-4, "\(source) \(tag) block \(i): \(error)")
-            }
-            if tag == "square" {
-                let error = relativeError(trace.final.tokens.scalars, try reference.floats("square.final"))
-                #expect(error <= 1e-4, "\(source) final: \(error)")
-            }
+            try reference.expectClassRows(of: trace, tag: tag, label: source)
         }
     }
 }

@@ -38,14 +38,7 @@ struct FamilyParityTests {
             let input = try LayoutParityTests.input(try #require(reference.checkpoint.metadata["input_" + tag]), mean: mean, std: std)
             let trace = model.forward(pixels: input.pixels, height: input.height, width: input.width)
             #expect(trace.layers.count == 2)
-            for (i, layer) in trace.layers.enumerated() {
-                let error = maximumDifference(try #require(layer.classRows).scalars, try reference.floats("\(tag).block\(i).cls"))
-                #expect(error <= 1e-4, "\(source) \(tag) block \(i): \(error)")
-            }
-            if tag == "square" {
-                let error = relativeError(trace.final.tokens.scalars, try reference.floats("square.final"))
-                #expect(error <= 1e-4, "\(source) final: \(error)")
-            }
+            try reference.expectClassRows(of: trace, tag: tag, label: source)
         }
     }
 

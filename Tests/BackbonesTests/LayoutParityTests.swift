@@ -60,18 +60,8 @@ struct LayoutParityTests {
             let input = try Self.input(try #require(metadata["input_" + tag]), mean: mean, std: std)
             let trace = model.forward(pixels: input.pixels, height: input.height, width: input.width)
             #expect(trace.final.prefixTokens == Int(metadata["prefix_tokens"] ?? ""), "\(name) prefix tokens")
-            for (i, layer) in trace.layers.enumerated() {
-                let want = try reference.floats("\(tag).block\(i).cls")
-                let got = try #require(layer.classRows)
-                #expect(got.shape == (try reference.shape("\(tag).block\(i).cls")), "\(name) \(tag) block \(i) shape")
-                let error = maximumDifference(got.scalars, want)
-                #expect(error <= 1e-4, "\(name) \(tag) block \(i) [CLS] attention: \(error)")
-            }
+            try reference.expectClassRows(of: trace, tag: tag, label: name)
             #expect(trace.layers.count == reference.checkpoint.names.filter { $0.hasPrefix(tag + ".block") }.count)
-            if tag == "square" {
-                let error = relativeError(trace.final.tokens.scalars, try reference.floats("square.final"))
-                #expect(error <= 1e-4, "\(name) final tokens: \(error)")
-            }
             if reference.checkpoint["\(tag).logits"] != nil {
                 let error = relativeError(try #require(trace.logits), try reference.floats("\(tag).logits"))
                 #expect(error <= 1e-4, "\(name) \(tag) logits: \(error)")

@@ -23,6 +23,22 @@ struct Reference {
     func ints(_ name: String) throws -> [Int] {
         try #require(checkpoint[name]).int64s().map(Int.init)
     }
+
+    /// The layout fixtures' check of one input `tag`: every block's [CLS] rows against
+    /// `<tag>.block<i>.cls` (same shape, within 1e-4), and for the square input the final
+    /// tokens against `square.final` (within 1e-4 relative).
+    func expectClassRows(of trace: Trace, tag: String, label: String) throws {
+        for (i, layer) in trace.layers.enumerated() {
+            let got = try #require(layer.classRows)
+            #expect(got.shape == (try shape("\(tag).block\(i).cls")), "\(label) \(tag) block \(i) shape")
+            let error = maximumDifference(got.scalars, try floats("\(tag).block\(i).cls"))
+            #expect(error <= 1e-4, "\(label) \(tag) block \(i) [CLS] attention: \(error)")
+        }
+        if tag == "square" {
+            let error = relativeError(trace.final.tokens.scalars, try floats("square.final"))
+            #expect(error <= 1e-4, "\(label) final tokens: \(error)")
+        }
+    }
 }
 
 /// Largest absolute difference relative to the largest reference magnitude: the error
