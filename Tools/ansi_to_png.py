@@ -4,10 +4,10 @@
     python3 Tools/ansi_to_png.py SCREEN.ansi OUT.png [--cell 8x16]
 
 Understands what the explorer draws: SGR colours (the 16 colours, the 256-colour palette,
-24-bit), bold and reverse. Attributes carry over line ends, as tmux writes them. The upper
-half block ▀ is drawn as two rectangles (its foreground above, its background below), and
-every half, quadrant and sextant block (U+2580–U+259F, U+1FB00–U+1FB3B) likewise from the
-sub-cells it covers, as terminals draw them, so pictures are exact at any cell size and
+24-bit), bold and reverse. Attributes carry over line ends, as tmux writes them. The half,
+full and quadrant blocks (▀ ▄ ▌ ▐ █ and ▘…▟) and the sextants (U+1FB00–U+1FB3B) are drawn
+as rectangles from the sub-cells they cover, foreground over background, as terminals draw
+them, so pictures are exact at any cell size and
 need no font with the Legacy Computing block; other characters come from DejaVu Sans Mono
 (Debian's fonts-dejavu-core).
 """
@@ -113,15 +113,10 @@ def render(rows, cell_width, cell_height):
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(FONT, cell_height - 3)
     bold_font = ImageFont.truetype(BOLD_FONT, cell_height - 3)
-    half = cell_height // 2
     for y, row in enumerate(rows):
         for x, (character, fg, bg, bold) in enumerate(row):
             left, top = x * cell_width, y * cell_height
             box = [left, top, left + cell_width - 1, top + cell_height - 1]
-            if character == "▀":
-                draw.rectangle([left, top, box[2], top + half - 1], fill=fg)
-                draw.rectangle([left, top + half, box[2], box[3]], fill=bg)
-                continue
             draw.rectangle(box, fill=bg)
             cover = block_cover(character)
             if cover:
@@ -135,9 +130,7 @@ def render(rows, cell_width, cell_height):
                         y1 = top + (cy + 1) * cell_height // down - 1
                         draw.rectangle([x0, y0, x1, y1], fill=fg)
                 continue
-            if character == "█":
-                draw.rectangle(box, fill=fg)
-            elif character != " ":
+            if character != " ":
                 draw.text((left, top + 1), character, fill=fg, font=bold_font if bold else font)
     return image
 

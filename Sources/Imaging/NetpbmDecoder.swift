@@ -73,10 +73,9 @@ enum NetpbmDecoder {
                     pixels[i] = scaled(value)
                 }
             }
-        case 4:
+        case 4:                                         // binary data: its length checked above
             position += 1
             let stride = (width + 7) / 8
-            guard position + stride * height <= bytes.count else { throw DecodeError("truncated file: netpbm data ends early") }
             for y in 0..<height {
                 for x in 0..<width {
                     let bit = (bytes[position + y * stride + x / 8] >> (7 - UInt8(x % 8))) & 1
@@ -86,9 +85,6 @@ enum NetpbmDecoder {
         default:
             position += 1                               // exactly one whitespace byte
             let sampleBytes = maxval > 255 ? 2 : 1
-            guard position + samples * sampleBytes <= bytes.count else {
-                throw DecodeError("truncated file: netpbm data ends early")
-            }
             for i in 0..<samples {
                 let at = position + i * sampleBytes
                 let value = sampleBytes == 2 ? Int(bytes[at]) << 8 | Int(bytes[at + 1]) : Int(bytes[at])
