@@ -149,30 +149,14 @@ extension PixelStill {
             return PixelStill(pixelProtocol: pixelProtocol, cellWidth: Int(size.ws_xpixel) / Int(size.ws_col),
                               cellHeight: Int(size.ws_ypixel) / Int(size.ws_row))
         }
-        if let cell = answeredCellSize.value {
+        if let cell = answeredCellSize {
             return PixelStill(pixelProtocol: pixelProtocol, cellWidth: cell.width, cellHeight: cell.height)
         }
         return PixelStill(pixelProtocol: pixelProtocol)
     }
 
-    /// The terminal's answer, asked on first use only: the explorer sizes every frame, and
-    /// while ncurses owns the terminal its input must not be read behind its back.
-    static let answeredCellSize = AnsweredCellSize()
-}
-
-/// The cell size a terminal answered, asked once (before ncurses starts: see `BrowseCommand`).
-final class AnsweredCellSize: @unchecked Sendable {
-    private let lock = NSLock()
-    private var asked = false
-    private var cached: (width: Int, height: Int)?
-
-    var value: (width: Int, height: Int)? {
-        lock.lock()
-        defer { lock.unlock() }
-        if !asked {
-            asked = true
-            cached = TerminalProbe.cellSize()
-        }
-        return cached
-    }
+    /// The terminal's answer, asked on first use only (a static is initialised once): the
+    /// explorer sizes every frame, and while ncurses owns the terminal its input must not
+    /// be read behind its back, so `BrowseCommand` asks before ncurses starts.
+    static let answeredCellSize: (width: Int, height: Int)? = TerminalProbe.cellSize()
 }
