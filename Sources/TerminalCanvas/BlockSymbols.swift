@@ -19,9 +19,9 @@ public enum BlockSymbols {
     }
 
     /// The glyph whose set bits are foreground: bit (row·2 + column), row-major from the
-    /// top left, in a cell of `down` rows (2: quadrants, 3: sextants, 2 with one column: half).
-    public static func glyph(mask: Int, across: Int, down: Int) -> Character {
-        if across == 1 { return ["\u{20}", "▀", "▄", "█"][mask & 3] }
+    /// top left, in a cell two sub-pixels across and `down` rows (2: quadrants, 3: sextants).
+    /// Half blocks need no fit and no table: the rasterizer draws them as ▀.
+    public static func glyph(mask: Int, down: Int) -> Character {
         if down == 2 { return quadrants[mask & 15] }
         return sextant(mask & 63)
     }

@@ -40,7 +40,7 @@ public struct Rasterizer: Sendable {
                         for x in 0..<across { block[y * across + x] = pixels[(row * down + y) * width + column * across + x] }
                     }
                     let fit = BlockSymbols.fit(block)
-                    grid[row, column] = Cell(BlockSymbols.glyph(mask: fit.mask, across: across, down: down),
+                    grid[row, column] = Cell(BlockSymbols.glyph(mask: fit.mask, down: down),
                                              foreground: color(fit.foreground), background: color(fit.background))
                 }
             }

@@ -32,7 +32,7 @@ struct BlockSymbolTests {
     @Test(arguments: [2, 3])
     func everyMaskHasTheGlyphItsNameSays(down: Int) {
         for mask in 0..<(1 << (2 * down)) {
-            let glyph = BlockSymbols.glyph(mask: mask, across: 2, down: down)
+            let glyph = BlockSymbols.glyph(mask: mask, down: down)
             #expect(Self.coverage(glyph, down: down) == mask, "mask \(mask): \(glyph)")
         }
     }
