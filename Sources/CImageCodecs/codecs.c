@@ -96,6 +96,12 @@ int spx_png_decode(const unsigned char *data, size_t size, long long max_pixels,
     }
     png_set_read_fn(png, &source, png_read_from_memory);
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+#if defined(PNG_SET_OPTION_SUPPORTED) && defined(PNG_SKIP_sRGB_CHECK_PROFILE)
+    /* Colour profiles are never applied (as in Pillow's convert("RGB")), so libpng's check
+       of an embedded sRGB profile against the known-bad ones only produced a warning about
+       many ordinary photos ("iCCP: known incorrect sRGB profile"), not about their pixels. */
+    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
+#endif
     png_read_info(png, info);
 
     png_uint_32 width = png_get_image_width(png, info);
