@@ -44,7 +44,7 @@ struct ViewOptions: ParsableArguments {
     @Option(help: "auto, kitty, sixel, iterm or off: draw the panels as real pixels in that terminal graphics protocol (auto: when standard output is a terminal that says it speaks one; render --grid and the help keep cells).")
     var pixels: PixelChoice = .auto
 
-    enum PixelChoice: String, ExpressibleByArgument { case auto, kitty, sixel, iterm, off }
+    enum PixelChoice: String, CaseIterable, ExpressibleByArgument { case auto, kitty, sixel, iterm, off }
 
     /// The protocol chosen, with the terminal's cell size in pixels where it reports one.
     func pixelStill() -> PixelStill? {
