@@ -88,8 +88,28 @@ public struct PixelStill: Sendable {
     func place(_ images: [RGBImage], columns: Int, rows: Int, columnOf: (Int) -> Int) throws -> String {
         var text = String(repeating: "\n", count: rows) + "\u{1B}[\(rows)A"
         for (i, image) in images.enumerated() {
-            text += "\u{1B}7\u{1B}[\(columnOf(i) + 1)G" + (try pixelProtocol.escape(image, columns: columns, rows: rows)) + "\u{1B}8"
+            let column = columnOf(i) + 1
+            text += "\u{1B}7\u{1B}[\(column)G"
+                + (try pixelProtocol.escape(image, columns: columns, rows: rows, column: column, slot: i)) + "\u{1B}8"
         }
         return text + "\u{1B}[\(rows)B\r"
+    }
+
+    /// Text lines with pictures over some of their cells (a grid's tiles; each box's top is
+    /// the line it starts on). A picture is drawn right after its last line is printed, from
+    /// a saved cursor moved up to its top, so that it lands on lines already on screen
+    /// however the text scrolled before it.
+    func overlay(_ pictures: [PixelFrame.Picture], on lines: [String]) throws -> String {
+        var text = ""
+        for (index, line) in lines.enumerated() {
+            text += line + "\n"
+            for (slot, picture) in pictures.enumerated() where picture.box.top + picture.box.height - 1 == index {
+                let column = picture.box.left + 1
+                text += "\u{1B}7\u{1B}[\(picture.box.height)A\u{1B}[\(column)G"
+                    + (try pixelProtocol.escape(picture.image, columns: picture.box.width, rows: picture.box.height,
+                                                column: column, slot: slot)) + "\u{1B}8"
+            }
+        }
+        return text
     }
 }

@@ -8,11 +8,11 @@ public enum StillRenderer {
         public let message: String
     }
 
-    /// `pixels`: draw the panels as real pixels in that protocol (single views; grids keep
-    /// cells), the scale and caption as text.
+    /// `pixels`: draw the panels (or a grid's tiles) as real pixels in that protocol, the
+    /// scale, titles and caption as text.
     public static func render(_ state: ExplorerState, pixels: PixelStill? = nil) throws -> String {
         guard let entry = state.current, let result = entry.result else { throw Failure(message: "nothing to render") }
-        if state.layout != .single { return try grid(state, entry: entry, result: result) }
+        if state.layout != .single { return try grid(state, entry: entry, result: result, pixels: pixels) }
         guard let computed = MapComputation.compute(state) else { throw Failure(message: "nothing to render") }
         let map: MapComputation
         switch computed {
@@ -62,8 +62,9 @@ public enum StillRenderer {
     }
 
     /// A grid of tiles at the state's width: tiles about 26 columns wide, as many rows of
-    /// them as the tiles need, each picture at its image's shape.
-    static func grid(_ state: ExplorerState, entry: ExplorerState.Entry, result: ImageResult) throws -> String {
+    /// them as the tiles need, each picture at its image's shape; with `pixels`, each tile's
+    /// picture drawn over its cells as the explorer draws it.
+    static func grid(_ state: ExplorerState, entry: ExplorerState.Entry, result: ImageResult, pixels: PixelStill?) throws -> String {
         if let problem = state.gridProblem { throw Failure(message: problem) }
         var state = state
         let tiles = ScreenLayout.mapTileCount(state) + 1
@@ -88,6 +89,16 @@ public enum StillRenderer {
         if state.layout == .heads { caption += " | layer \(state.layer + 1)/\(state.model.layerCount)" }
         if let query = state.query { caption += " | query \(query.row),\(query.column)" }
         grid.write(String(caption.prefix(grid.width)), row: grid.height - 1, column: 0)
-        return AnsiWriter.text(grid, mode: state.colorMode)
+        let text = AnsiWriter.text(grid, mode: state.colorMode)
+        guard let pixels else { return text }
+        // The frame's boxes, one row up: the still leaves out the frame's header row.
+        let pictures = PixelFrame.tiles(state, result: result, still: pixels, query: state.query.map { ($0.row, $0.column) })
+            .map { PixelFrame.Picture(box: Box(left: $0.box.left, top: $0.box.top - 1, width: $0.box.width, height: $0.box.height),
+                                      image: $0.image) }
+        do {
+            return try pixels.overlay(pictures, on: text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))
+        } catch {
+            throw Failure(message: "cannot encode the picture: \(error)")
+        }
     }
 }

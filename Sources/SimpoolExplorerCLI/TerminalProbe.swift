@@ -17,6 +17,30 @@ enum TerminalProbe {
         exchange(TerminalReplies.cellSizeProbe).flatMap(TerminalReplies.cellSize)
     }
 
+    /// What tmux says of the client this pane is shown in: its terminal's terminfo name and
+    /// whether passthrough is allowed. Nil when tmux cannot be asked within a second.
+    static func tmux() -> (clientTerminal: String, passthrough: String)? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["tmux", "display-message", "-p", "#{client_termname}\t#{allow-passthrough}"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        guard (try? process.run()) != nil else { return nil }
+        if finished.wait(timeout: .now() + 1) == .timedOut {
+            process.terminate()
+            return nil
+        }
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let fields = text.trimmingCharacters(in: .newlines).split(separator: "\t", omittingEmptySubsequences: false)
+        guard fields.count == 2 else { return nil }
+        return (String(fields[0]), String(fields[1]))
+    }
+
     /// Writes `query` to the controlling terminal and returns what it answered up to the
     /// end of its DA1 reply, or nil when it did not answer in time.
     private static func exchange(_ query: String) -> [UInt8]? {

@@ -53,14 +53,29 @@ struct ViewOptions: ParsableArguments {
     }
 
     /// `--pixels` resolved: for auto, what the terminal's environment says for certain,
-    /// else what the terminal answers; nothing when standard output is not a terminal.
+    /// else (inside tmux) what tmux says of its client, else what the terminal answers;
+    /// nothing when standard output is not a terminal. Kitty inside tmux goes through
+    /// passthrough, as placeholders; where tmux does not let it pass, one line says so and
+    /// cells are drawn.
     func pixelProtocol() -> PixelProtocol? {
+        let environment = ProcessInfo.processInfo.environment
+        let insideTmux = environment["TMUX"] != nil
         switch pixels {
         case .off: return nil
         case .auto:
             guard isatty(STDOUT_FILENO) != 0 else { return nil }
-            return PixelProtocol.detect(environment: ProcessInfo.processInfo.environment) ?? TerminalProbe.ask()
-        case .kitty: return .kitty
+            if let named = PixelProtocol.detect(environment: environment) { return named }
+            if insideTmux, let tmux = TerminalProbe.tmux(),
+               TmuxPassthrough.passesKitty(clientTerminal: tmux.clientTerminal, passthrough: tmux.passthrough) {
+                return .kittyInTmux
+            }
+            return TerminalProbe.ask()
+        case .kitty:
+            guard insideTmux else { return .kitty }
+            if let tmux = TerminalProbe.tmux(), TmuxPassthrough.allowsPassthrough(tmux.passthrough) { return .kittyInTmux }
+            FileHandle.standardError.write(Data(("--pixels kitty: tmux does not pass kitty's pictures on (its allow-passthrough is off);"
+                + " run `tmux set -g allow-passthrough on`, or use --pixels sixel; drawing cells\n").utf8))
+            return nil
         case .sixel: return .sixel
         case .iterm: return .iterm
         }

@@ -10,21 +10,22 @@ public enum KittyImage {
 
     public static func escape(_ image: RGBImage, columns: Int, rows: Int) throws -> String {
         let png = try PNGEncoder.encode(PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.bytes))
-        let payload = Data(png).base64EncodedString()
-        var chunks: [Substring] = []
+        return chunks(Data(png).base64EncodedString(), firstKeys: "a=T,f=100,c=\(columns),r=\(rows),C=1,q=2").joined()
+    }
+
+    /// A base64 payload as graphics commands of at most `chunkBytes` each: the keys on the
+    /// first, `m=1` on all but the last.
+    static func chunks(_ payload: String, firstKeys: String) -> [String] {
+        var commands: [String] = []
         var start = payload.startIndex
-        while start < payload.endIndex {
+        repeat {
             let end = payload.index(start, offsetBy: chunkBytes, limitedBy: payload.endIndex) ?? payload.endIndex
-            chunks.append(payload[start..<end])
+            let more = end < payload.endIndex ? 1 : 0
+            let keys = commands.isEmpty ? "\(firstKeys),m=\(more)" : "m=\(more)"
+            commands.append("\u{1B}_G\(keys);\(payload[start..<end])\u{1B}\\")
             start = end
-        }
-        var text = ""
-        for (i, chunk) in chunks.enumerated() {
-            let more = i < chunks.count - 1 ? 1 : 0
-            let keys = i == 0 ? "a=T,f=100,c=\(columns),r=\(rows),C=1,q=2,m=\(more)" : "m=\(more)"
-            text += "\u{1B}_G\(keys);\(chunk)\u{1B}\\"
-        }
-        return text
+        } while start < payload.endIndex
+        return commands
     }
 
     /// Deletes every image kitty shows (placements and data).

@@ -1,6 +1,9 @@
 /// Terminal graphics protocols that draw real pixels, and which one a terminal speaks.
 public enum PixelProtocol: String, CaseIterable, Sendable {
     case kitty, sixel, iterm
+    /// Kitty's protocol from inside tmux: passthrough and Unicode placeholders
+    /// (`KittyPlaceholders`), chosen where tmux says its client is kitty and lets it pass.
+    case kittyInTmux = "kitty in tmux"
 
     /// The protocol the environment names for certain, or nil (cells) when it is unsure.
     ///
@@ -23,12 +26,28 @@ public enum PixelProtocol: String, CaseIterable, Sendable {
         return nil
     }
 
-    /// The escape sequence that draws `image` over `columns × rows` cells from the cursor.
-    public func escape(_ image: RGBImage, columns: Int, rows: Int) throws -> String {
+    /// The escape sequence that draws `image` over `columns × rows` cells from the cursor,
+    /// which is at screen column `column` (1-based). `slot` tells apart the pictures shown
+    /// together, for the protocols that name them (kitty's placeholders).
+    public func escape(_ image: RGBImage, columns: Int, rows: Int, column: Int, slot: Int = 0) throws -> String {
         switch self {
         case .kitty: return try KittyImage.escape(image, columns: columns, rows: rows)
         case .sixel: return SixelImage.escape(image)
         case .iterm: return try ITermImage.escape(image, columns: columns, rows: rows)
+        case .kittyInTmux:
+            guard columns <= KittyPlaceholders.maximumCells, rows <= KittyPlaceholders.maximumCells else {
+                throw TooLarge(columns: columns, rows: rows)
+            }
+            return try KittyPlaceholders.escape(image, id: KittyPlaceholders.id(slot: slot, process: KittyPlaceholders.process),
+                                                columns: columns, rows: rows, column: column)
+        }
+    }
+
+    /// A picture wider or taller than kitty's placeholders can number.
+    public struct TooLarge: Error, CustomStringConvertible {
+        public let columns: Int, rows: Int
+        public var description: String {
+            "a picture of \(columns)×\(rows) cells is more than kitty's placeholders can address (\(KittyPlaceholders.maximumCells) each way)"
         }
     }
 }

@@ -107,6 +107,8 @@ final class Screen {
     private var closed = false
     /// Whether pictures are on screen (see PixelOverlay.swift).
     var hadPictures = false
+    /// How many kitty placeholder pictures were ever sent at once: their ids, to free on exit.
+    var pictureSlots = 0
 
     /// `terminal`: a terminfo name to use instead of `$TERM` (a direct-colour variant).
     init(terminal: String?) {

@@ -66,6 +66,31 @@ struct PixelRenderTests {
         }
     }
 
+    /// `render --grid` in pixels: each tile (the photo, the mean of the heads, six heads) a
+    /// picture at its tile's cells, drawn from a cursor moved up to the tile's top row
+    /// once its last row is printed; the titles stay text.
+    @Test func gridTilesArePicturesOverTheirCells() throws {
+        let result = try CommandRunner.run(["render", Self.owl, "--grid", "heads", "--pixels", "kitty", "--width", "110",
+                                            "--color", "truecolor"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let text = result.standardOutput
+        let placed = text.components(separatedBy: "\u{1B}7\u{1B}[").dropFirst()
+        #expect(placed.count == 8)
+        for picture in placed {
+            // ESC 7, ESC [ rows A, ESC [ column G, then the picture with c=, r= the same cells.
+            let up = Int(picture.prefix { $0.isNumber })!
+            let keys = Set(picture.components(separatedBy: "\u{1B}_G")[1].split(separator: ";")[0].split(separator: ",").map(String.init))
+            #expect(keys.contains("r=\(up)") && keys.contains("a=T"), "\(keys)")
+            let columns = Int(keys.first { $0.hasPrefix("c=") }!.dropFirst(2))!
+            let payload = Self.segments(picture, from: "\u{1B}_G", to: "\u{1B}\\").map { $0.split(separator: ";", maxSplits: 1).last.map(String.init) ?? "" }.joined()
+            let decoded = try ImageDecoder.decode(data: try #require(Data(base64Encoded: payload)), path: "kitty")
+            #expect(decoded.width == columns * 10 && decoded.height == up * 20)
+        }
+        #expect(text.contains("mean of heads") && text.contains("head 6"))
+        let sixel = try CommandRunner.run(["render", Self.owl, "--grid", "heads", "--pixels", "sixel", "--width", "110"])
+        #expect(sixel.standardOutput.components(separatedBy: "\u{1B}P0;1;0q").count - 1 == 8)
+    }
+
     @Test func exportWritesTheEscapeStreams() throws {
         let out = try Fixtures.temporaryDirectory().path
         let result = try CommandRunner.run(["export", Self.owl, "--out", out, "--method", "cls", "--format", "kitty,sixel"])

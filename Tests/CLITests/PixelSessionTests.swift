@@ -8,13 +8,14 @@ import TestSupport
 struct PixelSessionTests {
     typealias Session = TerminalSessionTests.Session
 
-    /// The explorer on the samples under `script`, driven by `keys`; returns its output bytes.
+    /// The explorer on the samples under `script` (as if in a terminal of its own, not in
+    /// tmux), driven by `keys`; returns its output bytes.
     func record(_ pixels: String, keys: [(String, String, (String) -> Bool)]) throws -> String {
         let session = Session()
         defer { session.stop() }
         let typescript = try Fixtures.temporaryDirectory().appendingPathComponent("typescript").path
         let binary = CommandRunner.executable.path
-        let inner = "env -u NO_COLOR -u COLORTERM TERM=xterm-256color LANG=C.UTF-8 \(binary) --pixels \(pixels)"
+        let inner = "env -u NO_COLOR -u COLORTERM -u TMUX TERM=xterm-256color LANG=C.UTF-8 \(binary) --pixels \(pixels)"
         try session.start("script -q -f -e -c '\(inner)' \(typescript); echo EXIT=$?; sleep 120")
         _ = try session.waitFor("the first image's map") { $0.contains("[1/14]") && $0.contains("fwd ") }
         for (key, what, done) in keys {

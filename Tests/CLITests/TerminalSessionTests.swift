@@ -8,7 +8,10 @@ struct TerminalSessionTests {
 
     /// One tmux server per test, on its own socket.
     struct Session {
-        let socket = "simpool-test-\(UUID().uuidString.prefix(8))"
+        let socket: String
+
+        /// `socket`: another test's tmux server to talk to (one started inside a pane).
+        init(socket: String = "simpool-test-\(UUID().uuidString.prefix(8))") { self.socket = socket }
 
         /// Runs tmux through the shell and waits with waitpid (via system): tmux's client
         /// forks the server, which confuses Foundation's process monitoring.

@@ -29,6 +29,10 @@ public enum CommandRunner {
             process.arguments = arguments
         }
         var merged = ProcessInfo.processInfo.environment
+        // The binary sees a terminal outside tmux unless a test says otherwise: tests run
+        // from a tmux pane must not take the paths (and ask the tmux) of the pane they run in.
+        merged["TMUX"] = nil
+        merged["TMUX_PANE"] = nil
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
         let output = Pipe(), errors = Pipe()
