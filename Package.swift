@@ -47,12 +47,14 @@ let package = Package(
 
         // A software prefetch for the convolution kernel, which Swift cannot spell.
         .target(name: "CKernelSupport"),
+        // The wide convolution kernel, built for AVX-512 and for the baseline, chosen at run time.
+        .target(name: "CWideKernel", cSettings: [.unsafeFlags(["-O2"])]),
         // GMP's preconditioner Gram matrix from AVX-512 BF16 dot products (intrinsics, chosen
         // at run time where the CPU has them).
         .target(name: "CBFloat16Gram", cSettings: [.unsafeFlags(["-O2"])]),
 
         // Libraries.
-        .target(name: "Tensors", dependencies: ["CBLAS", "CKernelSupport"], swiftSettings: optimized),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernelSupport", "CWideKernel"], swiftSettings: optimized),
         .target(name: "Checkpoints", dependencies: ["Tensors"], swiftSettings: optimized),
         .target(name: "Backbones", dependencies: ["Tensors", "Checkpoints"], swiftSettings: optimized),
         .target(name: "Pooling", dependencies: ["Tensors", "CBLAS", "CBFloat16Gram"], swiftSettings: optimized),

@@ -74,6 +74,12 @@ let convolutionShapes = [
     Shape(name: "l3 wino 256×256 · 256×49", m: 256, k: 256, n: 49),
     Shape(name: "l4 3×3s2 512×4608 · 4608×49", m: 512, k: 4608, n: 49),
     Shape(name: "l4 1×1 2048×512 · 512×49", m: 2048, k: 512, n: 49),
+    Shape(name: "vit qkv 1152×384 · 384×257", m: 1152, k: 384, n: 257),
+    Shape(name: "vit proj 384×384 · 384×257", m: 384, k: 384, n: 257),
+    Shape(name: "vit fc1 1536×384 · 384×257", m: 1536, k: 384, n: 257),
+    Shape(name: "vit fc2 384×1536 · 1536×257", m: 384, k: 1536, n: 257),
+    Shape(name: "vit448 fc1 1536×384 · 384×1025", m: 1536, k: 384, n: 1025),
+    Shape(name: "vit448 fc2 384×1536 · 1536×1025", m: 384, k: 1536, n: 1025),
 ]
 
 func measureConvolution(_ shape: Shape, threads: Int, packed: Bool) -> Double {

@@ -23,8 +23,9 @@ enum PreconditionerGram {
         case fastest
     }
 
-    /// Whether this CPU has the bfloat16 dot products.
-    static let bfloat16Available = spx_bf16_gram_available() != 0
+    /// Whether this CPU has the bfloat16 dot products and AVX-512 is not kept off
+    /// (`SIMPOOL_ISA=avx2`).
+    static let bfloat16Available = spx_bf16_gram_available() != 0 && InstructionSet.usesAVX512
 
     /// The upper triangle and, where the bfloat16 packing summed them on the way, X's
     /// column sums (Xᵀ1, in double).

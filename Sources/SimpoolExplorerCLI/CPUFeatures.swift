@@ -1,8 +1,9 @@
 import CBFloat16Gram
 import Foundation
+import Tensors
 
 /// What `bench` reports about the processor: its name, the vector extensions it has, and
-/// which of the engine's paths this binary uses on it.
+/// which of the engine's paths this process chose on it.
 enum CPUFeatures {
     static var description: String {
         var parts: [String] = []
@@ -13,16 +14,14 @@ enum CPUFeatures {
         let flags = Set(info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").map(String.init) ?? [])
         let interesting = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "asimd"].filter(flags.contains)
         if !interesting.isEmpty { parts.append("has " + interesting.joined(separator: " ")) }
-        #if arch(x86_64)
-        #if SIMPOOL_WIDE_KERNEL
-        parts.append("built for AVX-512 (16-lane, 8×32 convolution blocks)")
-        #else
-        parts.append("built for AVX2+FMA (8-lane, 6×16 convolution blocks)")
-        #endif
-        #else
-        parts.append("built for this architecture's default vectors")
-        #endif
-        parts.append(spx_bf16_gram_available() != 0 ? "GMP Gram matrix in AVX-512 BF16" : "GMP Gram matrix in float (ssyrk)")
+        switch InstructionSet.current {
+        case .avx512: parts.append("using AVX-512 (16-lane, 8×32 blocks)")
+        case .avx2:
+            let kept = flags.contains("avx512f") ? ", AVX-512 kept off by \(InstructionSet.environmentVariable)" : ""
+            parts.append("using AVX2+FMA (8-lane, 6×16 blocks\(kept))")
+        case .baseline: parts.append("using this architecture's default vectors")
+        }
+        parts.append(spx_bf16_gram_available() != 0 && InstructionSet.usesAVX512 ? "GMP Gram matrix in AVX-512 BF16" : "GMP Gram matrix in float (ssyrk)")
         return parts.joined(separator: "; ")
     }
 }

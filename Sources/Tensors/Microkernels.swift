@@ -1,4 +1,5 @@
 import CKernelSupport
+import CWideKernel
 
 /// The block of C one kernel call computes, in registers, over a channel block.
 ///
@@ -7,18 +8,13 @@ import CKernelSupport
 /// wide block (8 × 32: sixteen accumulators) does 2.7 times the work per call for the same
 /// bookkeeping and half the instructions per multiply-add: the narrow one needs four
 /// instructions per cycle to keep both FMA pipes busy, about what a core sustains, and
-/// lost a fifth of its speed to the per-block overhead on 64-deep products. Which one a
-/// build uses is decided with the instruction set it targets (`Tools/build-release.sh`
-/// defines `SIMPOOL_WIDE_KERNEL` with AVX-512); both compile and give the same results
-/// everywhere, the wide one slowly without AVX-512.
+/// lost a fifth of its speed to the per-block overhead on 64-deep products. Which one runs
+/// is decided when the program starts, from the CPU (`InstructionSet`); both give the same
+/// results everywhere, the wide one slowly without AVX-512.
 public enum MicrokernelShape: Sendable, CaseIterable {
     case narrow, wide
 
-    #if SIMPOOL_WIDE_KERNEL
-    public static let preferred = MicrokernelShape.wide
-    #else
-    public static let preferred = MicrokernelShape.narrow
-    #endif
+    public static let preferred: MicrokernelShape = InstructionSet.usesAVX512 ? .wide : .narrow
 
     /// Columns (output channels) per block: the width of a weight panel.
     public var columns: Int { self == .narrow ? NarrowKernel.columns : WideKernel<EightRows>.columns }
@@ -188,117 +184,27 @@ enum SevenRows: WideBlockHeight {
 }
 
 /// 8 × 32 (or 7 × 32): sixteen (fourteen) sixteen-lane accumulators, for AVX-512. The
-/// eighth row's work is written once and left out by the compiler when `Height` is seven.
-/// Its row helpers repeat the narrow kernel's with the other vector type: written once,
-/// generic over the lane type, the compiler left their vector operations as calls, and the
-/// products ran at half speed.
+/// kernel is C (`CWideKernel`), compiled for AVX-512 and again for the binary's baseline,
+/// since Swift cannot compile one function for an instruction set the rest of the binary
+/// does not assume; `InstructionSet` picks the build once. One call computes a whole
+/// block (hundreds of multiply-adds), so the call through a pointer costs nothing
+/// measurable.
 enum WideKernel<Height: WideBlockHeight>: Microkernel {
     static var rows: Int { Height.rows }
     static var columns: Int { 32 }
-    typealias Lanes = SIMD16<Float>
 
     @inline(__always)
     static func block(_ offsets: UnsafePointer<Int>, segments: Int, a: UnsafePointer<Float>, zeros: UnsafePointer<Float>,
                       channelStart: Int, channels: Int, weights: UnsafePointer<Float>,
                       validRows: Int, validColumns: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
                       finish: FusedEpilogue?) {
-        let (v, n, k, f) = (validRows, validColumns, accumulate, finish)
-        prefetchEdges(c, ldc, finish?.residual, rows: rows, lines: 2)
-        var (c00, c01) = start(c, 0, ldc, v, n, k), (c10, c11) = start(c, 1, ldc, v, n, k)
-        var (c20, c21) = start(c, 2, ldc, v, n, k), (c30, c31) = start(c, 3, ldc, v, n, k)
-        var (c40, c41) = start(c, 4, ldc, v, n, k), (c50, c51) = start(c, 5, ldc, v, n, k)
-        var (c60, c61) = start(c, 6, ldc, v, n, k)
-        var (c70, c71) = Height.rows == 8 ? start(c, 7, ldc, v, n, k) : (Lanes(), Lanes())
-        var w = weights
-        for s in 0..<segments {
-            let a0 = kernelRow(offsets[s], a, zeros) + channelStart
-            let a1 = kernelRow(offsets[segments + s], a, zeros) + channelStart
-            let a2 = kernelRow(offsets[2 * segments + s], a, zeros) + channelStart
-            let a3 = kernelRow(offsets[3 * segments + s], a, zeros) + channelStart
-            let a4 = kernelRow(offsets[4 * segments + s], a, zeros) + channelStart
-            let a5 = kernelRow(offsets[5 * segments + s], a, zeros) + channelStart
-            let a6 = kernelRow(offsets[6 * segments + s], a, zeros) + channelStart
-            let a7 = Height.rows == 8 ? kernelRow(offsets[7 * segments + s], a, zeros) + channelStart : a6
-            for i in 0..<channels {
-                spx_prefetch(w + prefetchDistance)
-                spx_prefetch(w + prefetchDistance + 16)
-                let b0 = load(w), b1 = load(w + 16)
-                var x = Lanes(repeating: a0[i])
-                c00.addProduct(x, b0); c01.addProduct(x, b1)
-                x = Lanes(repeating: a1[i])
-                c10.addProduct(x, b0); c11.addProduct(x, b1)
-                x = Lanes(repeating: a2[i])
-                c20.addProduct(x, b0); c21.addProduct(x, b1)
-                x = Lanes(repeating: a3[i])
-                c30.addProduct(x, b0); c31.addProduct(x, b1)
-                x = Lanes(repeating: a4[i])
-                c40.addProduct(x, b0); c41.addProduct(x, b1)
-                x = Lanes(repeating: a5[i])
-                c50.addProduct(x, b0); c51.addProduct(x, b1)
-                x = Lanes(repeating: a6[i])
-                c60.addProduct(x, b0); c61.addProduct(x, b1)
-                if Height.rows == 8 {
-                    x = Lanes(repeating: a7[i])
-                    c70.addProduct(x, b0); c71.addProduct(x, b1)
-                }
-                w += columns
-            }
+        let kernel = InstructionSet.wideBlock
+        guard let finish else {
+            return kernel(Int32(rows), offsets, segments, a, zeros, channelStart, channels, weights, Int32(validRows),
+                          Int32(validColumns), c, ldc, accumulate ? 1 : 0, nil)
         }
-        store(c00, c01, c, 0, ldc, v, n, f); store(c10, c11, c, 1, ldc, v, n, f); store(c20, c21, c, 2, ldc, v, n, f)
-        store(c30, c31, c, 3, ldc, v, n, f); store(c40, c41, c, 4, ldc, v, n, f); store(c50, c51, c, 5, ldc, v, n, f)
-        store(c60, c61, c, 6, ldc, v, n, f)
-        if Height.rows == 8 { store(c70, c71, c, 7, ldc, v, n, f) }
-    }
-
-    /// Row r's accumulators: zero, or C's partial sums.
-    @inline(__always)
-    static func start(_ c: UnsafeMutablePointer<Float>, _ r: Int, _ ldc: Int, _ validRows: Int, _ validColumns: Int,
-                      _ accumulate: Bool) -> (Lanes, Lanes) {
-        guard accumulate && r < validRows else { return (Lanes(), Lanes()) }
-        let source = c + r * ldc
-        return validColumns == columns ? (load(source), load(source + 16)) : loadPartial(source, validColumns)
-    }
-
-    /// Row r of the block, finished if asked, written back.
-    @inline(__always)
-    static func store(_ low: Lanes, _ high: Lanes, _ c: UnsafeMutablePointer<Float>, _ r: Int, _ ldc: Int,
-                      _ validRows: Int, _ validColumns: Int, _ finish: FusedEpilogue?) {
-        guard r < validRows else { return }
-        var (low, high) = (low, high)
-        let full = validColumns == columns
-        if let finish {
-            if let bias = finish.bias {
-                let (extraLow, extraHigh) = full ? (load(bias), load(bias + 16)) : loadPartial(bias, validColumns)
-                low += extraLow
-                high += extraHigh
-            }
-            if let residual = finish.residual.map({ $0 + r * ldc }) {
-                let (extraLow, extraHigh) = full ? (load(residual), load(residual + 16)) : loadPartial(residual, validColumns)
-                low += extraLow
-                high += extraHigh
-            }
-            let (lower, upper) = (Lanes(repeating: finish.lower), Lanes(repeating: finish.upper))
-            low = low.replacing(with: lower, where: low .< lower).replacing(with: upper, where: low .> upper)
-            high = high.replacing(with: lower, where: high .< lower).replacing(with: upper, where: high .> upper)
-        }
-        let target = c + r * ldc
-        guard full else { return storePartial(low, high, target, validColumns) }
-        UnsafeMutableRawPointer(target).storeBytes(of: low, as: Lanes.self)
-        UnsafeMutableRawPointer(target + 16).storeBytes(of: high, as: Lanes.self)
-    }
-
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-
-    @inline(never)
-    static func loadPartial(_ source: UnsafePointer<Float>, _ count: Int) -> (Lanes, Lanes) {
-        var (low, high) = (Lanes(), Lanes())
-        for x in 0..<count { if x < 16 { low[x] = source[x] } else { high[x - 16] = source[x] } }
-        return (low, high)
-    }
-
-    @inline(never)
-    static func storePartial(_ low: Lanes, _ high: Lanes, _ target: UnsafeMutablePointer<Float>, _ count: Int) {
-        for x in 0..<count { target[x] = x < 16 ? low[x] : high[x - 16] }
+        var epilogue = spx_epilogue(bias: finish.bias, residual: finish.residual, lower: finish.lower, upper: finish.upper)
+        kernel(Int32(rows), offsets, segments, a, zeros, channelStart, channels, weights, Int32(validRows),
+               Int32(validColumns), c, ldc, accumulate ? 1 : 0, &epilogue)
     }
 }
