@@ -60,20 +60,21 @@ public struct VisionTransformer: Backbone {
 
     struct Block: Sendable {
         let norm1Weight: Tensor, norm1Bias: Tensor
-        let qkvWeight: Tensor, qkvBias: Tensor?
-        let projWeight: Tensor, projBias: Tensor?
+        /// The four products, their weights packed at load (see `PackedLinear`).
+        let qkv: PackedLinear
+        let proj: PackedLinear
         let layerScale1: Tensor?
         let norm2Weight: Tensor, norm2Bias: Tensor
         /// fc1 (or SwiGLU's w12) and fc2 (or w3).
-        let fc1Weight: Tensor, fc1Bias: Tensor?
-        let fc2Weight: Tensor, fc2Bias: Tensor?
+        let fc1: PackedLinear
+        let fc2: PackedLinear
         let layerScale2: Tensor?
     }
 
     public let config: Config
     public private(set) var summary: ArchitectureSummary
-    let patchWeight: Tensor      // [width, 3·p·p]
-    let patchBias: Tensor?
+    /// The patch embedding as a linear layer on flattened patches: [width, 3·p·p].
+    let patchEmbedding: PackedLinear
     let classToken: Tensor?      // [width]
     let registers: Tensor?       // [registers, width]
     let positions: Tensor?       // [rows, width]
@@ -91,8 +92,8 @@ public struct VisionTransformer: Backbone {
         self.config = config
         self.summary = summary
         let d = config.width, p = config.patchSize
-        patchWeight = try weights.tensor("patch_embed.proj.weight", shape: [d, 3, p, p]).reshaped([d, 3 * p * p])
-        patchBias = try weights.optional("patch_embed.proj.bias", shape: [d])
+        patchEmbedding = PackedLinear(weight: try weights.tensor("patch_embed.proj.weight", shape: [d, 3, p, p]).reshaped([d, 3 * p * p]),
+                                      bias: try weights.optional("patch_embed.proj.bias", shape: [d]))
         // [1, 1, d] in timm's files, [d] in CLIP's.
         if config.hasClassToken {
             let token = try weights.tensor("cls_token")
@@ -119,17 +120,17 @@ public struct VisionTransformer: Backbone {
             blocks.append(Block(
                 norm1Weight: try weights.tensor(b + "norm1.weight", shape: [d]),
                 norm1Bias: try weights.tensor(b + "norm1.bias", shape: [d]),
-                qkvWeight: try weights.tensor(b + "attn.qkv.weight", shape: [3 * d, d]),
-                qkvBias: try weights.optional(b + "attn.qkv.bias", shape: [3 * d]),
-                projWeight: try weights.tensor(b + "attn.proj.weight", shape: [d, d]),
-                projBias: try weights.optional(b + "attn.proj.bias", shape: [d]),
+                qkv: PackedLinear(weight: try weights.tensor(b + "attn.qkv.weight", shape: [3 * d, d]),
+                                  bias: try weights.optional(b + "attn.qkv.bias", shape: [3 * d])),
+                proj: PackedLinear(weight: try weights.tensor(b + "attn.proj.weight", shape: [d, d]),
+                                   bias: try weights.optional(b + "attn.proj.bias", shape: [d])),
                 layerScale1: try weights.optional(b + "ls1.gamma", shape: [d]),
                 norm2Weight: try weights.tensor(b + "norm2.weight", shape: [d]),
                 norm2Bias: try weights.tensor(b + "norm2.bias", shape: [d]),
-                fc1Weight: try weights.tensor(b + inner + ".weight", shape: [hidden, d]),
-                fc1Bias: try weights.optional(b + inner + ".bias", shape: [hidden]),
-                fc2Weight: try weights.tensor(b + outer + ".weight", shape: [d, output]),
-                fc2Bias: try weights.optional(b + outer + ".bias", shape: [d]),
+                fc1: PackedLinear(weight: try weights.tensor(b + inner + ".weight", shape: [hidden, d]),
+                                  bias: try weights.optional(b + inner + ".bias", shape: [hidden])),
+                fc2: PackedLinear(weight: try weights.tensor(b + outer + ".weight", shape: [d, output]),
+                                  bias: try weights.optional(b + outer + ".bias", shape: [d])),
                 layerScale2: try weights.optional(b + "ls2.gamma", shape: [d])))
         }
         self.blocks = blocks
@@ -195,7 +196,7 @@ public struct VisionTransformer: Backbone {
                 }
             }
         }
-        var embedded = Tensor(shape: [patches, 3 * p * p], scalars: columns).linear(weight: patchWeight, bias: patchBias)
+        var embedded = patchEmbedding(Tensor(shape: [patches, 3 * p * p], scalars: columns))
 
         // Position embedding, resampled to this grid when it differs from the trained one.
         var x = Tensor(zeros: [tokens, d])
@@ -297,22 +298,22 @@ public struct VisionTransformer: Backbone {
 
     /// The block after attention: output projection and residual, then the feed-forward.
     func finishBlock(_ block: Block, _ x: inout Tensor, mixed: Tensor) {
-        addResidual(&x, mixed.linear(weight: block.projWeight, bias: block.projBias), scale: block.layerScale1)
+        addResidual(&x, block.proj(mixed), scale: block.layerScale1)
         let h2 = x.layerNormLastAxis(weight: block.norm2Weight, bias: block.norm2Bias, eps: config.normEps)
         let hidden: Tensor
         switch config.feedForward {
-        case .gelu: hidden = h2.linear(weight: block.fc1Weight, bias: block.fc1Bias, gelu: true)
-        case .swiglu: hidden = Self.gatedSiLU(h2.linear(weight: block.fc1Weight, bias: block.fc1Bias))
-        case .quickGELU: hidden = Self.quickGELU(h2.linear(weight: block.fc1Weight, bias: block.fc1Bias))
+        case .gelu: hidden = block.fc1(h2, gelu: true)
+        case .swiglu: hidden = Self.gatedSiLU(block.fc1(h2))
+        case .quickGELU: hidden = Self.quickGELU(block.fc1(h2))
         }
-        addResidual(&x, hidden.linear(weight: block.fc2Weight, bias: block.fc2Bias), scale: block.layerScale2)
+        addResidual(&x, block.fc2(hidden), scale: block.layerScale2)
     }
 
     /// LayerNorm, the fused qkv projection, and the rotary embedding of the patch tokens'
     /// queries and keys where the model has one.
     func queryKeyValue(_ block: Block, _ x: Tensor, grid: (height: Int, width: Int)) -> Tensor {
         let h = x.layerNormLastAxis(weight: block.norm1Weight, bias: block.norm1Bias, eps: config.normEps)
-        var qkv = h.linear(weight: block.qkvWeight, bias: block.qkvBias)
+        var qkv = block.qkv(h)
         if let rope = config.rope {
             rope.rotate(&qkv, width: config.width, heads: config.heads, prefix: config.prefixTokens, grid: grid)
         }

@@ -6,7 +6,8 @@
 /// each over the input channels, so that the row of the feature map a segment multiplies
 /// can change from one segment to the next (see `RowTable`). Columns are cut into panels
 /// as wide as the kernel's block (16 or 32), the last one padded with zeros; the channels
-/// into blocks whose panel slice (16 KB) fits in L1 beside the feature-map rows it meets.
+/// into blocks whose panel slice (16 or 32 KB, `MicrokernelShape.sliceBytes`) stays in L1
+/// beside the feature-map rows it meets.
 ///
 /// Storage: channel block after channel block; within one, panel after panel; within a
 /// panel, segment after segment, each `block length × width` values, channel by channel.
@@ -28,8 +29,6 @@ public struct PackedWeights: Sendable {
         UnsafeBufferPointer(start: (owner.base + byteOffset).assumingMemoryBound(to: Float.self), count: count)
     }
 
-    /// Bytes of one (block, panel) slice at most.
-    static let sliceBytes = 16 * 1024
 
     var panelWidth: Int { microkernel.columns }
     public var depth: Int { segments * channels }
@@ -37,9 +36,10 @@ public struct PackedWeights: Sendable {
     public var channelBlocks: Int { (channels + channelBlock - 1) / channelBlock }
 
     /// `values`: row-major `depth × columns`, row `s · channels + c` holding segment s's
-    /// channel c.
+    /// channel c; or, `transposed`, row-major `columns × depth` (PyTorch's `[out, in]`
+    /// layout of a linear layer), packed without a transposed copy.
     public init(_ values: UnsafePointer<Float>, segments: Int, channels: Int, columns: Int,
-                microkernel: MicrokernelShape = .preferred) {
+                microkernel: MicrokernelShape = .preferred, transposed: Bool = false) {
         precondition(segments > 0 && channels > 0 && columns > 0)
         self.segments = segments
         self.channels = channels
@@ -47,7 +47,7 @@ public struct PackedWeights: Sendable {
         self.microkernel = microkernel
         let width = microkernel.columns, panels = (columns + width - 1) / width
         // As few blocks as keep a slice within `sliceBytes`, of equal length.
-        let blockSteps = Self.sliceBytes / (width * 4)
+        let blockSteps = microkernel.sliceBytes / (width * 4)
         let blocks = max(1, (segments * channels + blockSteps - 1) / blockSteps)
         let channelBlock = (channels + blocks - 1) / blocks
         self.channelBlock = channelBlock
@@ -61,9 +61,14 @@ public struct PackedWeights: Sendable {
                 let first = panel * width, count = min(width, columns - first)
                 for s in 0..<segments {
                     for c in 0..<length {
-                        let source = values + (s * channels + start + c) * columns + first
-                        let target = slice + (s * length + c) * width
-                        for x in 0..<count { packed[target + x] = source[x] }
+                        let row = s * channels + start + c, target = slice + (s * length + c) * width
+                        if transposed {
+                            let depth = segments * channels
+                            for x in 0..<count { packed[target + x] = values[(first + x) * depth + row] }
+                        } else {
+                            let source = values + row * columns + first
+                            for x in 0..<count { packed[target + x] = source[x] }
+                        }
                     }
                 }
             }
