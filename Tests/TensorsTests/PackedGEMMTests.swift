@@ -113,8 +113,8 @@ struct PackedGEMMTests {
         let table = RowTable(rows: rows, segments: segments) { r, s in source(r, s).map { $0 * channels } }
         var c = [Float](repeating: 0, count: rows * columns)
         let packed = PackedWeights(weights.scalars, segments: segments, channels: channels, columns: columns, microkernel: microkernel)
-        // Slices of at most 16 KB: 256 steps of a 16-wide panel, 128 of a 32-wide one.
-        let steps = 16384 / (4 * microkernel.columns)
+        // Slices of at most 256 steps: 16 KB of a 16-wide panel, 32 KB of a 32-wide one.
+        let steps = 256
         #expect(packed.channelBlocks == max(1, (segments * channels + steps - 1) / steps))
         map.scalars.withUnsafeBufferPointer { a in
             c.withUnsafeMutableBufferPointer { PackedGEMM.multiply(packed, a: a.baseAddress!, rows: table, c: $0.baseAddress!) }
