@@ -1,13 +1,13 @@
 #include "wide_kernel.h"
 
-#include <string.h>
+
 
 /* The helpers below take and return sixteen-lane vectors, which the baseline x86-64 ABI
    passes differently from AVX-512's; every one of them is inlined into the builds, so no
    such vector ever crosses a call, and the compiler's warning about it does not apply. */
 #pragma clang diagnostic ignored "-Wpsabi"
 
-/* Sixteen floats, loaded and stored unaligned through memcpy (one instruction each). */
+/* Sixteen floats, loaded and stored unaligned through __builtin_memcpy (one instruction each). */
 typedef float lanes __attribute__((vector_size(64)));
 typedef int masks __attribute__((vector_size(64)));
 
@@ -17,11 +17,11 @@ typedef int masks __attribute__((vector_size(64)));
 
 static inline __attribute__((always_inline)) lanes load(const float *p) {
     lanes v;
-    memcpy(&v, p, sizeof v);
+    __builtin_memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline __attribute__((always_inline)) void store(float *p, lanes v) { memcpy(p, &v, sizeof v); }
+static inline __attribute__((always_inline)) void store(float *p, lanes v) { __builtin_memcpy(p, &v, sizeof v); }
 
 static inline __attribute__((always_inline)) lanes splat(float x) {
     return (lanes){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
@@ -31,7 +31,7 @@ static inline __attribute__((always_inline)) lanes splat(float x) {
    vectors go by pointer: these helpers are built once, for the baseline instruction set. */
 static void load_partial(const float *p, int count, lanes *low, lanes *high) {
     float values[WIDTH] = {0};
-    memcpy(values, p, (size_t)count * sizeof(float));
+    __builtin_memcpy(values, p, (unsigned long)count * sizeof(float));
     *low = load(values);
     *high = load(values + 16);
 }
@@ -40,7 +40,7 @@ static void store_partial(float *p, int count, const lanes *low, const lanes *hi
     float values[WIDTH];
     store(values, *low);
     store(values + 16, *high);
-    memcpy(p, values, (size_t)count * sizeof(float));
+    __builtin_memcpy(p, values, (unsigned long)count * sizeof(float));
 }
 
 /* max(lower, min(upper, v)) as Swift's kernel spells it: a value below `lower` becomes
