@@ -178,8 +178,17 @@ def read_peak(path):
     return int(text) / 1024
 
 
+# What a VT220-class terminal without graphics answers to DA1 (ESC [ c). The explorer asks
+# it (after a kitty graphics query) to learn whether pixels can be drawn, and waits up to
+# 250 ms for the answer; every real terminal answers at once, so the pseudo-terminal here
+# answers too, or start-up would be timed with that wait in it.
+DA1_QUERY = b"\x1b[c"
+DA1_REPLY = b"\x1b[?62;22c"
+
+
 def run_in_terminal(arguments, keys=(), key_interval=0.0, timeout=60):
-    """Runs a command on a pseudo-terminal, typing `keys` one by one; returns (seconds, peak RSS in MB)."""
+    """Runs a command on a pseudo-terminal, typing `keys` one by one and answering DA1 as a
+    terminal would; returns (seconds, peak RSS in MB)."""
     report = peak_report()
     start = time.perf_counter()
     pid, fd = pty.fork()
@@ -193,11 +202,16 @@ def run_in_terminal(arguments, keys=(), key_interval=0.0, timeout=60):
     next_key = time.perf_counter() + key_interval
     deadline = start + timeout
     status = None
+    tail = b""
     while time.perf_counter() < deadline:
         readable, _, _ = select.select([fd], [], [], 0.005)
         if readable:
             try:
-                os.read(fd, 65536)
+                seen = tail + os.read(fd, 65536)
+                for _ in range(seen.count(DA1_QUERY)):
+                    os.write(fd, DA1_REPLY)
+                # A query cut between two reads is found in the next one.
+                tail = seen[-(len(DA1_QUERY) - 1):] if not seen.endswith(DA1_QUERY) else b""
             except OSError:
                 pass
         if pending and time.perf_counter() >= next_key:

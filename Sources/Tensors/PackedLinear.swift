@@ -11,13 +11,14 @@ public struct PackedLinear: Sendable {
     let weights: PackedWeights
     let bias: [Float]?
 
-    public init(weight: Tensor, bias: Tensor?) {
+    public init(weight: Tensor, bias: Tensor?, microkernel: MicrokernelShape = .preferred) {
         precondition(weight.rank == 2, "a linear layer's weight is [out, in], got \(weight.shape)")
         (outputs, inputs) = (weight.shape[0], weight.shape[1])
         if let bias { precondition(bias.count == outputs, "linear: bias has \(bias.count) values, expected \(outputs)") }
         self.bias = bias?.scalars
         weights = weight.scalars.withUnsafeBufferPointer { [inputs, outputs] in
-            PackedWeights($0.baseAddress!, segments: 1, channels: inputs, columns: outputs, transposed: true)
+            PackedWeights($0.baseAddress!, segments: 1, channels: inputs, columns: outputs, microkernel: microkernel,
+                          transposed: true)
         }
     }
 

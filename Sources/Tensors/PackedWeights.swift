@@ -60,13 +60,16 @@ public struct PackedWeights: Sendable {
                 let slice = (segments * start * panels + panel * segments * length) * width
                 let first = panel * width, count = min(width, columns - first)
                 for s in 0..<segments {
-                    for c in 0..<length {
-                        let row = s * channels + start + c, target = slice + (s * length + c) * width
-                        if transposed {
-                            let depth = segments * channels
-                            for x in 0..<count { packed[target + x] = values[(first + x) * depth + row] }
-                        } else {
-                            let source = values + row * columns + first
+                    if transposed {
+                        // Each source row read in order; the slice written (it stays in L1).
+                        for x in 0..<count {
+                            let source = values + (first + x) * segments * channels + s * channels + start
+                            for c in 0..<length { packed[slice + (s * length + c) * width + x] = source[c] }
+                        }
+                    } else {
+                        for c in 0..<length {
+                            let source = values + (s * channels + start + c) * columns + first
+                            let target = slice + (s * length + c) * width
                             for x in 0..<count { packed[target + x] = source[x] }
                         }
                     }
