@@ -84,6 +84,9 @@ public struct VisionTransformer: Backbone {
     let normWeight: Tensor?, normBias: Tensor?
     let fcNormWeight: Tensor?, fcNormBias: Tensor?
     let headWeight: Tensor?, headBias: Tensor?
+    /// The position table resampled to the last grid asked for: the same grid comes back
+    /// image after image, and the resampling was 0.5% of a 224-pixel pass, on one thread.
+    let resampledPositions = LastValueCache<[Int], [Float]>()
     /// DeiT's distillation classifier on the second token; its logits are averaged with the
     /// [CLS] classifier's, as timm and transformers do at inference.
     let distillationWeight: Tensor?, distillationBias: Tensor?
@@ -202,9 +205,10 @@ public struct VisionTransformer: Backbone {
         var x = Tensor(zeros: [tokens, d])
         if let positions {
             let (positionPrefix, sourceGrid) = positionLayout(rows: positions.shape[0], grid: (gridH, gridW))
-            let grid = config.positionResampling.resample(
-                Array(positions.scalars[(positionPrefix * d)...]), channels: d,
-                from: sourceGrid, to: (gridH, gridW))
+            let grid = resampledPositions.value(for: [gridH, gridW]) {
+                config.positionResampling.resample(Array(positions.scalars[(positionPrefix * d)...]), channels: d,
+                                                   from: sourceGrid, to: (gridH, gridW))
+            }
             for i in 0..<(patches * d) { embedded.scalars[i] += grid[i] }
             placePrefixTokens(into: &x, positionRows: positionPrefix)
         } else {

@@ -150,6 +150,9 @@ public enum PackedGEMM {
     private static func finishBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
                                     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                                     activation: GEMM.Epilogue.Activation) {
+        if activation == .gelu, residual == nil, let bias, columns % VectorMath.width == 0 {
+            return finishGELU(c, ldc: ldc, rows: rows, columns: columns, bias: bias)
+        }
         for r in 0..<rows {
             let target = c + r &* ldc
             var x = 0
@@ -160,6 +163,23 @@ public enum PackedGEMM {
                 if let residual { value += VectorMath.load(residual + (r &* ldc &+ x), lanes: lanes) }
                 VectorMath.store(activation.apply(value), to: target + x, lanes: lanes)
                 x &+= lanes
+            }
+        }
+    }
+
+    /// The common case of that pass, a linear layer's bias then GELU over whole vectors,
+    /// without the per-vector tests: the feed-forward's first product is a quarter of a
+    /// ViT's work and its GELU was 5% of a pass.
+    private static func finishGELU(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+                                   bias: UnsafePointer<Float>) {
+        let width = VectorMath.width
+        for r in 0..<rows {
+            let target = c + r &* ldc
+            var x = 0
+            while x < columns {
+                let value = VectorMath.load(target + x, lanes: width) + VectorMath.load(bias + x, lanes: width)
+                VectorMath.store(VectorMath.gelu(value), to: target + x, lanes: width)
+                x &+= width
             }
         }
     }
