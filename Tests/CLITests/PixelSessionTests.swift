@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 import TestSupport
 
@@ -40,6 +41,31 @@ struct PixelSessionTests {
         // Every picture is complete, between a saved and a restored cursor.
         #expect(bytes.components(separatedBy: "\u{1B}7\u{1B}[").count - 1 >= 2)
         #expect(!bytes.contains("\u{1B}_G"))
+    }
+
+    /// iTerm2's inline images in a session: each panel a complete OSC 1337 picture (its PNG
+    /// decodes to the size it declares), drawn again after the help, and a clean quit.
+    @Test(.enabled(if: TerminalSessionTests.tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
+    func itermPicturesAreWrittenAndRedrawnAndTheExplorerQuitsCleanly() throws {
+        let bytes = try record("iterm", keys: [
+            ("?", "the help", { $0.contains("simpool-explorer keys") }),
+            ("x", "the help to close", { !$0.contains("simpool-explorer keys") }),
+        ])
+        let pictures = bytes.components(separatedBy: "\u{1B}]1337;File=").dropFirst()
+        #expect(pictures.count >= 6 && pictures.count % 3 == 0, "\(pictures.count) iTerm2 pictures")
+        for picture in pictures {
+            let body = try #require(picture.split(separator: "\u{07}", maxSplits: 1).first)
+            let parts = body.split(separator: ":", maxSplits: 1)
+            let keys = Dictionary(uniqueKeysWithValues: parts[0].split(separator: ";").map {
+                let pair = $0.split(separator: "=", maxSplits: 1)
+                return (String(pair[0]), String(pair[1]))
+            })
+            let png = try #require(Data(base64Encoded: String(parts[1])))
+            #expect(keys["inline"] == "1" && keys["size"] == "\(png.count)")
+            #expect(Int(keys["width"] ?? "") ?? 0 > 0 && Int(keys["height"] ?? "") ?? 0 > 0)
+            #expect(try ImageDecoder.decode(data: png, path: "iterm").width > 0)
+        }
+        #expect(!bytes.contains("\u{1B}_G") && !bytes.contains("\u{1B}P0;1;0q"))
     }
 
     @Test(.enabled(if: TerminalSessionTests.tmuxAvailable, "needs tmux (Tools/install-deps.sh installs it)"))
