@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tensors
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,6 +15,10 @@ extension SimpoolExplorer {
     /// Parses the process arguments, runs the command and exits with the documented status.
     /// swift-argument-parser reports usage errors as 64; the design promises 2.
     public static func runFromCommandLine(_ arguments: [String]? = nil) -> Never {
+        if let value = InstructionSet.unknownRequest {
+            StandardError.write("\(InstructionSet.environmentVariable)=\(value): not a known value"
+                                + " (\(InstructionSet.requestValues.joined(separator: " or "))); ignored")
+        }
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

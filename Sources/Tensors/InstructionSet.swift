@@ -26,11 +26,22 @@ public enum InstructionSet: String, Sendable {
     /// The environment variable that can keep AVX-512 off.
     public static let environmentVariable = "SIMPOOL_ISA"
 
+    /// What `SIMPOOL_ISA` asks for, when it is set.
+    public static let requested: String? = getenv(environmentVariable).map { String(cString: $0) }
+
+    /// The values `SIMPOOL_ISA` takes: `avx2`, or `auto` (the default, as if unset).
+    public static let requestValues = ["avx2", "auto"]
+
+    /// A `SIMPOOL_ISA` value that is none of those (then ignored), for one line of warning.
+    public static var unknownRequest: String? {
+        guard let requested, !requestValues.contains(requested.lowercased()) else { return nil }
+        return requested
+    }
+
     /// What this process uses.
     public static let current: InstructionSet = {
         #if arch(x86_64)
-        let requested = getenv(environmentVariable).map { String(cString: $0).lowercased() }
-        return spx_cpu_has_avx512() != 0 && requested != "avx2" ? .avx512 : .avx2
+        return spx_cpu_has_avx512() != 0 && requested?.lowercased() != "avx2" ? .avx512 : .avx2
         #else
         return .baseline
         #endif

@@ -33,6 +33,15 @@ struct InstructionSetTests {
         }
     }
 
+    /// A value it does not know gets one line on standard error, and the command goes on.
+    @Test func anUnknownValueIsSaidAndIgnored() throws {
+        let result = try CommandRunner.run(["bench", "--forward-only", "--json", "--repeats", "1", "--threads", "1",
+                                            "--resolution", "56"], environment: ["SIMPOOL_ISA": "avx"])
+        #expect(result.status == 0)
+        #expect(result.standardError == "SIMPOOL_ISA=avx: not a known value (avx2 or auto); ignored\n")
+        #expect(result.standardOutput.contains(Self.cpuHasAVX512 ? "using AVX-512" : "using AVX2+FMA"))
+    }
+
     /// Every method's map from the bundled ViT and from a ResNet-50-layout model (every
     /// method a CNN has), exported both ways and compared value by value.
     @Test(arguments: [("dinov2-vits14", "all"), (Fixtures.path("backbones/resnet50_layout.pth"), "simpool-np,gap,max,gem,lse,gmp,how")])
