@@ -34,13 +34,15 @@ enum AttentionRollout {
     static func meanOverHeads(_ attention: Tensor) -> [Float] {
         let (heads, tokens) = (attention.shape[0], attention.shape[1])
         let plane = tokens * tokens
-        var mean = [Float](repeating: 0, count: plane)
-        attention.scalars.withUnsafeBufferPointer { sourceBuffer in
-            mean.withUnsafeMutableBufferPointer { targetBuffer in
+        // Not zeroed first: the first head is copied in, one pass less over the T² values
+        // (at 448 pixels this function went from 1.9% of a pass to 1.5%).
+        return [Float](unsafeUninitializedCapacity: plane) { targetBuffer, initialized in
+            attention.scalars.withUnsafeBufferPointer { sourceBuffer in
                 nonisolated(unsafe) let (source, target) = (sourceBuffer.baseAddress!, targetBuffer.baseAddress!)
                 ComputeThreads.parallelFor(tokens, minimumPerThread: max(1, 16384 / tokens)) { rows in
                     let span = rows.lowerBound * tokens..<rows.upperBound * tokens
-                    for head in 0..<heads {
+                    (target + span.lowerBound).initialize(from: source + span.lowerBound, count: span.count)
+                    for head in 1..<max(1, heads) {
                         let plane = source + head * plane
                         for i in span { target[i] += plane[i] }
                     }
@@ -48,7 +50,7 @@ enum AttentionRollout {
                     for i in span { target[i] *= scale }
                 }
             }
+            initialized = plane
         }
-        return mean
     }
 }
