@@ -1,7 +1,5 @@
 #include "wide_kernel.h"
 
-
-
 /* The helpers below take and return sixteen-lane vectors, which the baseline x86-64 ABI
    passes differently from AVX-512's; every one of them is inlined into the builds, so no
    such vector ever crosses a call, and the compiler's warning about it does not apply. */
@@ -157,7 +155,8 @@ static inline __attribute__((always_inline)) void wide_block(
 #define PORTABLE_TARGET
 #endif
 
-/* Seven-row blocks are the rule's exception (49-pixel maps), so each build has both. */
+/* Blocks of seven rows where they pad less (a 7×7 map's 49 pixels, a ViT's 257 tokens), of
+   eight elsewhere: each build has both. */
 #define BUILD(name, target)                                                                                         \
     target static void name##_8(const long *o, long s, const float *a, const float *z, long cs, long n,           \
                                 const float *w, int vr, int vc, float *c, long ldc, int acc, const spx_epilogue *f) { \

@@ -29,7 +29,6 @@ public struct PackedWeights: Sendable {
         UnsafeBufferPointer(start: (owner.base + byteOffset).assumingMemoryBound(to: Float.self), count: count)
     }
 
-
     var panelWidth: Int { microkernel.columns }
     public var depth: Int { segments * channels }
     public var panels: Int { (columns + panelWidth - 1) / panelWidth }
