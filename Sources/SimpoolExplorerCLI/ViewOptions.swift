@@ -73,8 +73,8 @@ struct ViewOptions: ParsableArguments {
         case .kitty:
             guard insideTmux else { return .kitty }
             if let tmux = TerminalProbe.tmux(), TmuxPassthrough.allowsPassthrough(tmux.passthrough) { return .kittyInTmux }
-            FileHandle.standardError.write(Data(("--pixels kitty: tmux does not pass kitty's pictures on (its allow-passthrough is off);"
-                + " run `tmux set -g allow-passthrough on`, or use --pixels sixel; drawing cells\n").utf8))
+            StandardError.write("--pixels kitty: tmux does not pass kitty's pictures on (its allow-passthrough is off);"
+                                + " run `tmux set -g allow-passthrough on`, or use --pixels sixel; drawing cells")
             return nil
         case .sixel: return .sixel
         case .iterm: return .iterm

@@ -1,5 +1,4 @@
 import Foundation
-import Imaging
 
 /// The kitty graphics protocol: the image as a PNG (f=100), base64 in chunks of 4096 bytes
 /// (m=1 on all but the last), transmitted and shown at once (a=T) scaled to `columns × rows`
@@ -9,7 +8,7 @@ public enum KittyImage {
     public static let chunkBytes = 4096
 
     public static func escape(_ image: RGBImage, columns: Int, rows: Int) throws -> String {
-        let png = try PNGEncoder.encode(PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.bytes))
+        let png = try image.png()
         return chunks(Data(png).base64EncodedString(), firstKeys: "a=T,f=100,c=\(columns),r=\(rows),C=1,q=2").joined()
     }
 

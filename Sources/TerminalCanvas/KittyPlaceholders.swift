@@ -1,5 +1,4 @@
 import Foundation
-import Imaging
 
 /// Kitty's pictures from inside tmux, by Unicode placeholders: the image is sent once as a
 /// *virtual* placement (`U=1`), wrapped in tmux's passthrough, and drawn by ordinary text
@@ -58,10 +57,13 @@ public enum KittyPlaceholders {
     /// This process's id, for `id(slot:process:)`.
     public static let process = getpid()
 
+    /// The id of this process's picture in `slot`.
+    public static func id(slot: Int) -> UInt32 { id(slot: slot, process: process) }
+
     /// The picture sent as a PNG for a virtual placement of `columns × rows` cells, in
     /// chunks of 4096 base64 bytes, each chunk wrapped for tmux on its own.
     public static func transmit(_ image: RGBImage, id: UInt32, columns: Int, rows: Int) throws -> String {
-        let png = try PNGEncoder.encode(PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.bytes))
+        let png = try image.png()
         let keys = "a=T,U=1,i=\(id),f=100,c=\(columns),r=\(rows),q=2"
         return KittyImage.chunks(Data(png).base64EncodedString(), firstKeys: keys).map(TmuxPassthrough.wrap).joined()
     }

@@ -1,3 +1,5 @@
+import Imaging
+
 /// Terminal graphics protocols that draw real pixels, and which one a terminal speaks.
 public enum PixelProtocol: String, CaseIterable, Sendable {
     case kitty, sixel, iterm
@@ -38,7 +40,7 @@ public enum PixelProtocol: String, CaseIterable, Sendable {
             guard columns <= KittyPlaceholders.maximumCells, rows <= KittyPlaceholders.maximumCells else {
                 throw TooLarge(columns: columns, rows: rows)
             }
-            return try KittyPlaceholders.escape(image, id: KittyPlaceholders.id(slot: slot, process: KittyPlaceholders.process),
+            return try KittyPlaceholders.escape(image, id: KittyPlaceholders.id(slot: slot),
                                                 columns: columns, rows: rows, column: column)
         }
     }
@@ -66,4 +68,9 @@ public struct RGBImage: Equatable, Sendable {
     }
 
     var bytes: [UInt8] { pixels.flatMap { [$0.r, $0.g, $0.b] } }
+
+    /// The picture as a PNG file's bytes, the form kitty and iTerm2 take it in.
+    func png() throws -> [UInt8] {
+        try PNGEncoder.encode(PixelImage(width: width, height: height, channels: 3, pixels: bytes))
+    }
 }

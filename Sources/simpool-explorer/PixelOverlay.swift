@@ -47,7 +47,7 @@ extension Screen {
         case .kitty? where hadPictures:
             FileHandle.standardOutput.write(Data(KittyImage.deleteAll.utf8))
         case .kittyInTmux?:
-            let deletions = (0..<pictureSlots).map { KittyPlaceholders.delete(id: KittyPlaceholders.id(slot: $0, process: KittyPlaceholders.process)) }
+            let deletions = (0..<pictureSlots).map { KittyPlaceholders.delete(id: KittyPlaceholders.id(slot: $0)) }
             FileHandle.standardOutput.write(Data(deletions.joined().utf8))
         default: break
         }
