@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "SimpoolExplorerCLI",
             dependencies: [
-                "Tensors", "Checkpoints", "Backbones", "Imaging", "ModelRuntime", "Pooling", "TerminalCanvas", "Explorer", "CBFloat16Gram",
+                "Tensors", "Checkpoints", "Backbones", "Imaging", "ModelRuntime", "Pooling", "TerminalCanvas", "Explorer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

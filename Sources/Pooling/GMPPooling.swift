@@ -9,6 +9,11 @@ import Tensors
 /// subtracts nearly equal numbers, and a single-precision answer loses the digits the map
 /// is made of.
 public struct GMPPooling: PoolingMethod {
+    /// Whether the preconditioner's Gram matrix comes from AVX-512 BF16 products on this
+    /// process (the CPU has them and `SIMPOOL_ISA` does not keep AVX-512 off), as `bench`
+    /// reports it.
+    public static var usesBFloat16Gram: Bool { PreconditionerGram.bfloat16Available }
+
     public let lambda: Double
 
     public init(lambda: Double = 1000) { self.lambda = lambda }

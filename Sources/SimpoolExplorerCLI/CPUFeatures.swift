@@ -1,5 +1,5 @@
-import CBFloat16Gram
 import Foundation
+import Pooling
 import Tensors
 
 /// What `bench` reports about the processor: its name, the vector extensions it has, and
@@ -21,7 +21,7 @@ enum CPUFeatures {
             parts.append("using AVX2+FMA (8-lane, 6×16 blocks\(kept))")
         case .baseline: parts.append("using this architecture's default vectors")
         }
-        parts.append(spx_bf16_gram_available() != 0 && InstructionSet.usesAVX512 ? "GMP Gram matrix in AVX-512 BF16" : "GMP Gram matrix in float (ssyrk)")
+        parts.append(GMPPooling.usesBFloat16Gram ? "GMP Gram matrix in AVX-512 BF16" : "GMP Gram matrix in float (ssyrk)")
         return parts.joined(separator: "; ")
     }
 }
