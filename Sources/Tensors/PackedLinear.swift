@@ -30,18 +30,16 @@ public struct PackedLinear: Sendable {
         var result = Tensor(uninitialized: [rows, outputs])
         guard rows > 0 else { return result }
         let table = RowTable.contiguous(rows: rows, stride: inputs)
+        let activation: GEMM.Epilogue.Activation = gelu ? .gelu : .none
         x.scalars.withUnsafeBufferPointer { a in
             result.scalars.withUnsafeMutableBufferPointer { c in
-                let activation: GEMM.Epilogue.Activation = gelu ? .gelu : .none
-                if let bias {
-                    bias.withUnsafeBufferPointer {
-                        PackedGEMM.multiply(weights, a: a.baseAddress!, rows: table, c: c.baseAddress!,
-                                            epilogue: GEMM.Epilogue(bias: .perColumn($0.baseAddress!), activation: activation))
-                    }
-                } else {
-                    PackedGEMM.multiply(weights, a: a.baseAddress!, rows: table, c: c.baseAddress!,
-                                        epilogue: GEMM.Epilogue(activation: activation))
+                let target = c.baseAddress!
+                let multiply = { (bias: GEMM.Epilogue.Bias) in
+                    PackedGEMM.multiply(weights, a: a.baseAddress!, rows: table, c: target,
+                                        epilogue: GEMM.Epilogue(bias: bias, activation: activation))
                 }
+                guard let bias else { return multiply(.none) }
+                bias.withUnsafeBufferPointer { multiply(.perColumn($0.baseAddress!)) }
             }
         }
         return result
