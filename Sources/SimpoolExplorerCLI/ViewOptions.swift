@@ -41,7 +41,7 @@ struct ViewOptions: ParsableArguments {
         symbolsFlag ?? SymbolSet.automatic(mode: mode, environment: ProcessInfo.processInfo.environment)
     }
 
-    @Option(help: "auto, kitty, sixel, iterm or off: draw the panels as real pixels in that terminal graphics protocol (auto: when standard output is a terminal that says it speaks one; render --grid and the help keep cells).")
+    @Option(help: "auto, kitty, sixel, iterm or off: draw the panels as real pixels in that terminal graphics protocol (auto: when standard output is a terminal that says it speaks one, or tmux whose client is kitty and lets pictures pass; the help stays text).")
     var pixels: PixelChoice = .auto
 
     enum PixelChoice: String, CaseIterable, ExpressibleByArgument { case auto, kitty, sixel, iterm, off }
